@@ -1,0 +1,1 @@
+"""The HTTP edge: resolver factory, request/response schemas and the domain-error -> status mapping."""

@@ -1,0 +1,1 @@
+"""Domain tier: value objects, entities and errors. No I/O, no AWS imports."""

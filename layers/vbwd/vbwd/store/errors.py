@@ -1,0 +1,81 @@
+"""The one module where storage errors (pynamodb, botocore) become domain errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactGetError, TransactWriteError
+
+from vbwd.domain.errors import CancelReason, ConditionFailed, TransactionCancelled, Unavailable
+from vbwd.store.codec import decode_item
+
+_TRANSIENT = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "TransactionInProgressException",
+    "TransactionConflictException",
+}
+
+
+class StorageFailure(RuntimeError):
+    """A storage error that is a defect or a misconfiguration, not a business outcome (HTTP 500)."""
+
+
+def _code(exc: BaseException) -> str | None:
+    if isinstance(exc, PynamoDBException):
+        return exc.cause_response_code
+    if isinstance(exc, ClientError):
+        return str(exc.response.get("Error", {}).get("Code"))
+    return None
+
+
+def _raw_item(exc: BaseException) -> dict[str, Any] | None:
+    cause = exc.cause if isinstance(exc, PynamoDBException) else exc
+    response = getattr(cause, "response", None) or {}
+    item = response.get("Item")
+    return decode_item(item) if isinstance(item, dict) else None
+
+
+def cancellation(exc: TransactWriteError | TransactGetError, labels: Sequence[str]) -> TransactionCancelled:
+    reasons: dict[str, CancelReason] = {}
+    for label, reason in zip(labels, list(exc.cancellation_reasons), strict=False):
+        if reason is not None:
+            reasons[label] = CancelReason(code=reason.code, item=decode_item(reason.raw_item))
+    return TransactionCancelled(reasons)
+
+
+@contextmanager
+def translated(labels: Sequence[str] = ()) -> Iterator[None]:
+    """Run a storage call; re-raise its failure as a domain error.
+
+    * a cancelled transaction -> :class:`TransactionCancelled` (reasons by label, in ``labels`` order)
+    * a failed single-item condition -> :class:`ConditionFailed` (with the stored item if returned)
+    * throttling, timeouts, transient service errors -> :class:`Unavailable`
+    * anything else -> :class:`StorageFailure`
+    """
+    try:
+        yield
+    except DoesNotExist:
+        raise  # callers turn a missing item into their own answer
+    except (TransactWriteError, TransactGetError) as exc:
+        code = _code(exc)
+        if code == "TransactionCanceledException":
+            raise cancellation(exc, labels) from exc
+        if code in _TRANSIENT:
+            raise Unavailable() from exc
+        raise StorageFailure(f"transaction failed: {code}: {exc}") from exc
+    except (PynamoDBException, ClientError) as exc:
+        code = _code(exc)
+        if code == "ConditionalCheckFailedException":
+            raise ConditionFailed(_raw_item(exc)) from exc
+        if code in _TRANSIENT:
+            raise Unavailable() from exc
+        raise StorageFailure(f"storage call failed: {code}: {exc}") from exc
+    except BotoCoreError as exc:  # connection errors, timeouts
+        raise Unavailable() from exc
