@@ -15,8 +15,9 @@ from vbwd.domain.enums import Role
 from vbwd.store import users as users_store
 
 
-def test_creates_then_promotes_idempotently(client: Client, db: dict[str, str], monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_creates_then_promotes_idempotently(
+    client: Client, db: dict[str, str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     email = unique_email("ops")
     monkeypatch.setenv("VBWD_ADMIN_PASSWORD", "a-strong-admin-password")
     assert create_admin.main(["--email", email, "--users-table", db["UsersTable"]]) == 0
@@ -42,5 +43,6 @@ def test_the_table_name_comes_from_the_stack_output() -> None:
     }
     with mock_aws():
         boto3.client("cloudformation", region_name="us-east-1").create_stack(
-            StackName="vbwd", TemplateBody=json.dumps(template))
+            StackName="vbwd", TemplateBody=json.dumps(template)
+        )
         assert create_admin.users_table_of("vbwd", "us-east-1") == "vbwd-UsersTable-ABC"
