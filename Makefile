@@ -78,6 +78,9 @@ openapi: $(VENV)/.installed
 bench: deps
 	$(PY) -m bench.run
 
+reconcile: deps
+	$(PY) -m local.reconcile
+
 build: $(SAM_VENV)/.installed
 	PYENV_VERSION=$(SAM_PYENV_VERSION) $(SAM_VENV)/bin/sam build
 

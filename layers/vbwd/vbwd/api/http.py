@@ -92,5 +92,13 @@ def respond(model: BaseModel, status: int = 200, headers: dict[str, str] | None 
     return Response(status, content_types.APPLICATION_JSON, model, headers=headers)
 
 
+def csv(text: str, filename: str, next_cursor: str | None = None) -> Response[Any]:
+    """A CSV attachment; the cursor of the next page, if any, travels in ``X-Next-Cursor``."""
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
+    if next_cursor:
+        headers["X-Next-Cursor"] = next_cursor
+    return Response(200, "text/csv; charset=utf-8", text, headers=headers)
+
+
 def no_content() -> Response[None]:
     return Response(204, None, None)

@@ -9,9 +9,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from vbwd.domain.errors import ValidationFailed
+
+T = TypeVar("T")
 
 
 def encode(last_key: dict[str, Any] | None, fixed: dict[str, str]) -> str | None:
@@ -40,3 +43,19 @@ def decode(cursor: str | None, fixed: dict[str, str], names: set[str]) -> dict[s
     key = {name: {"S": value} for name, value in values.items()}
     key.update({name: {"S": value} for name, value in fixed.items()})
     return key
+
+
+def page(results: Iterable[T], limit: int, key_names: list[str], fixed: dict[str, str]) -> tuple[list[T], str | None]:
+    """Take ``limit`` items from a query run with ``limit + 1``: a cursor is returned only when another
+    item really follows (no empty last page)."""
+    items: list[T] = []
+    extra = False
+    for item in results:
+        if len(items) == limit:
+            extra = True
+            break
+        items.append(item)
+    if not extra or not items:
+        return items, None
+    last = items[-1]
+    return items, encode({name: {"S": str(getattr(last, name))} for name in key_names}, fixed)

@@ -6,6 +6,7 @@ transaction was cancelled (``TransactionCancelled.reasons`` is keyed by label).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,7 @@ class Transaction:
         self,
         label: str,
         item: TableModel,
-        actions: list[Action],
+        actions: Sequence[Action],
         condition: Condition | None = None,
         *,
         return_old: bool = False,
@@ -64,7 +65,7 @@ class Transaction:
             _Op(
                 label,
                 "update",
-                (item, actions),
+                (item, list(actions)),
                 {
                     "condition": condition,
                     "return_values": "ALL_OLD" if return_old else None,
