@@ -10,7 +10,9 @@ It does what API Gateway's HTTP API does for this template, and no more:
   it, ``raise Exception("Unauthorized")`` is a 401, ``isAuthorized: false`` is a 403, any other failure
   is a 500, and results are cached by identity-source values for ``ReauthorizeEvery`` seconds;
 * payload-2.0 responses are mapped back (``statusCode``, ``headers``, ``cookies``, base64 bodies; a
-  bare JSON value means 200).
+  bare JSON value means 200);
+* like Lambda, a function's container handles one invocation at a time: concurrent requests run on
+  separate containers (module instances), started on demand and reused when idle.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import sys
 import threading
 import time
 import uuid
+from abc import ABCMeta
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -109,6 +112,42 @@ def _is_text(content_type: str) -> bool:
     return any(marker in content_type for marker in _TEXT_TYPES)
 
 
+_router_state = threading.local()
+
+
+class _PerThread:
+    """A class attribute whose value belongs to the current thread."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        return getattr(_router_state, self.name, None)
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        setattr(_router_state, self.name, value)
+
+
+class _PerThreadRouterMeta(ABCMeta):
+    """Makes ``BaseRouter.current_event = ...`` (a class-level write) land in the current thread."""
+
+    current_event = _PerThread("current_event")
+    lambda_context = _PerThread("lambda_context")
+
+
+def _isolate_router_state() -> None:
+    """Powertools keeps the request being handled in *class* attributes of ``BaseRouter``, shared by every
+    resolver of the process. Right in Lambda (one invocation per process at a time), wrong here, where
+    containers of many functions serve requests on threads of one process: give each thread its own."""
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+    if type(BaseRouter) is _PerThreadRouterMeta:
+        return
+    for name in ("current_event", "lambda_context"):
+        type.__setattr__(BaseRouter, name, _PerThread(name))  # reads through instances and subclasses
+    type.__setattr__(BaseRouter, "__class__", _PerThreadRouterMeta)  # writes through the class itself
+
+
 class LocalApi:
     """Dispatches HTTP requests to handlers, the way API Gateway would for ``template.yaml``."""
 
@@ -117,30 +156,48 @@ class LocalApi:
         self.functions = tpl.functions(template)
         self.default_authorizer, self.authorizers = tpl.api(template)
         self.routes = [(route, *_compile(route.path)) for fn in self.functions.values() for route in fn.routes]
-        self._modules: dict[str, ModuleType] = {}
+        self._containers: dict[str, list[ModuleType]] = {}  # every container started, per function
+        self._idle: dict[str, list[ModuleType]] = {}  # the ones not handling an invocation now
         self._load_lock = threading.Lock()
+        _isolate_router_state()
         self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, dict[str, Any]]] = {}
         self._cache_lock = threading.Lock()
 
     # -- handlers ------------------------------------------------------------------------------
-    def handler(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
+    def _start_container(self, logical_id: str) -> ModuleType:
+        """Load the function's module afresh (a cold start). The first container is ``vbwd_function_<id>``."""
         fn = self.functions[logical_id]
-        module = self._modules.get(logical_id)
-        if module is None:
-            with self._load_lock:
-                module = self._modules.get(logical_id)
-                if module is None:
-                    spec = importlib.util.spec_from_file_location(f"vbwd_function_{logical_id}", fn.module_path)
-                    if spec is None or spec.loader is None:
-                        raise ImportError(f"cannot load {fn.module_path}")
-                    module = importlib.util.module_from_spec(spec)
-                    sys.modules[spec.name] = module
-                    spec.loader.exec_module(module)
-                    self._modules[logical_id] = module
-        return getattr(module, fn.handler_name)  # type: ignore[no-any-return]
+        started = self._containers.setdefault(logical_id, [])
+        name = f"vbwd_function_{logical_id}" + (f"__{len(started)}" if started else "")
+        spec = importlib.util.spec_from_file_location(name, fn.module_path)
+        if spec is None or spec.loader is None:
+            raise ImportError(f"cannot load {fn.module_path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module
+        spec.loader.exec_module(module)
+        started.append(module)
+        return module
+
+    def handler(self, logical_id: str) -> Callable[[dict[str, Any], Any], Any]:
+        """The handler of the function's first container, started if need be (for tooling that inspects the
+        module, such as the OpenAPI generator; requests go through :meth:`invoke`)."""
+        with self._load_lock:
+            if not self._containers.get(logical_id):
+                self._idle.setdefault(logical_id, []).append(self._start_container(logical_id))
+            module = self._containers[logical_id][0]
+        return getattr(module, self.functions[logical_id].handler_name)  # type: ignore[no-any-return]
 
     def invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
-        return self.handler(logical_id)(event, LambdaContext(function_name=logical_id))
+        """Run one invocation on an idle container of the function, or on a new one if all are busy."""
+        with self._load_lock:
+            idle = self._idle.setdefault(logical_id, [])
+            container = idle.pop() if idle else self._start_container(logical_id)
+        try:
+            handler = getattr(container, self.functions[logical_id].handler_name)
+            return handler(event, LambdaContext(function_name=logical_id))
+        finally:
+            with self._load_lock:
+                self._idle[logical_id].append(container)
 
     def run_schedule(self, logical_id: str) -> Any:
         """Invoke a scheduled function with an EventBridge Scheduler-style event (``make expire``)."""

@@ -34,12 +34,14 @@ def admin_password(data_dir: Path) -> str:
 
 
 def seed(data_dir: Path) -> tuple[str, str]:
-    """Idempotent seed data: the admin account (and the demo catalog once it exists)."""
-    from vbwd.services import users
+    """Idempotent seed data: the admin account, and the demo catalog (once: an admin's deletions stick)."""
+    from vbwd.services import catalog, users
 
     email = os.environ.get("VBWD_ADMIN_EMAIL") or DEFAULT_ADMIN_EMAIL
     password = admin_password(data_dir)
     users.ensure_admin(email, password)
+    if catalog.seed_demo():
+        print("  seeded the demo catalog (2 plans, 2 token bundles, 1 add-on)", flush=True)
     return email, password
 
 

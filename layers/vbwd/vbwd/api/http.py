@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel
 
 from vbwd.api import errors
 from vbwd.domain.enums import Role
-from vbwd.domain.errors import ValidationFailed
+from vbwd.domain.errors import Conflict, ValidationFailed
 from vbwd.domain.ids import parse_uuid
 from vbwd.domain.users import Principal
 from vbwd.services import authorization
@@ -25,12 +26,17 @@ metrics = Metrics()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 __all__ = [
+    "Body",
     "Query",
     "Response",
     "caller",
     "entrypoint",
+    "etag",
+    "expected_version",
     "header",
+    "if_match",
     "no_content",
+    "public_cache",
     "require",
     "resolver",
     "respond",
@@ -102,3 +108,46 @@ def csv(text: str, filename: str, next_cursor: str | None = None) -> Response[An
 
 def no_content() -> Response[None]:
     return Response(204, None, None)
+
+
+# --- optimistic concurrency and caching -------------------------------------------------------------
+_ENTITY_VERSION = re.compile(r'^(?:W/)?(?:"([0-9]{1,15})"|([0-9]{1,15}))$')
+
+
+def if_match(app: APIGatewayHttpResolver) -> int | None:
+    """The entity version in ``If-Match`` (``"3"``, ``3`` or ``W/"3"``); ``None`` when absent or ``*``."""
+    value = header(app, "if-match")
+    if value is None or value.strip() == "*":
+        return None
+    found = _ENTITY_VERSION.match(value.strip())
+    version = int(found.group(1) or found.group(2)) if found else 0
+    if version < 1:
+        raise ValidationFailed(
+            details=[
+                {
+                    "field": "If-Match",
+                    "location": "header",
+                    "message": 'must be a version such as "3"',
+                    "type": "value_error",
+                }
+            ]
+        )
+    return version
+
+
+def expected_version(app: APIGatewayHttpResolver, body_version: int | None) -> int | None:
+    """The version the client last saw: the body's ``version`` or ``If-Match``. When both are given and
+    differ, one of them is stale: 409 ``version_conflict``."""
+    header_version = if_match(app)
+    if body_version is not None and header_version is not None and body_version != header_version:
+        raise Conflict("The body's version and the If-Match header disagree.", code="version_conflict")
+    return body_version if body_version is not None else header_version
+
+
+def etag(version: int) -> dict[str, str]:
+    return {"ETag": f'"{version}"'}
+
+
+def public_cache(max_age: int = 60) -> dict[str, str]:
+    """Responses anyone may cache briefly (public catalog reads)."""
+    return {"Cache-Control": f"public, max-age={max_age}"}

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from vbwd.domain.enums import BillingPeriod, CatalogKind
 
 MAX_SORT_ORDER = 1_000_000
+MAX_NAME = 255
+MAX_DESCRIPTION = 5000
+MAX_SLUG = 100
+SLUG_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+MAX_TRIAL_DAYS = 365
+MAX_FEATURES = 50
+MAX_FEATURE = 255
+MAX_TOKENS = 1_000_000_000  # a sanity cap on any token amount
+ADD_ON_PERIODS = frozenset({BillingPeriod.MONTHLY, BillingPeriod.YEARLY, BillingPeriod.ONE_TIME})
+_SORT_NAME_CHARS = 200  # at most 800 UTF-8 bytes: the whole key stays under DynamoDB's 1024-byte limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,5 +45,15 @@ class CatalogItem:
 
 
 def sort_key(sort_order: int, name: str, item_id: str) -> str:
-    """Index sort key: ``sort_order`` first, then the name (case-insensitively), then the id."""
-    return f"{sort_order:07d}#{name.casefold()}#{item_id}"
+    """Index sort key: ``sort_order`` first, then the name (case-insensitively), then the id.
+
+    The name part is cut to its first 200 characters so that the key stays within DynamoDB's 1024 bytes
+    for a sort key whatever the script (names that agree on 200 characters are then ordered by id)."""
+    return f"{sort_order:07d}#{name.casefold()[:_SORT_NAME_CHARS]}#{item_id}"
+
+
+def slugify(name: str) -> str:
+    """A URL slug from a name: ASCII letters and digits joined by single hyphens ("" if none remain)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:MAX_SLUG].rstrip("-")

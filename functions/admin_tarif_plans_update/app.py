@@ -1,0 +1,19 @@
+"""PUT /api/v1/admin/tarif-plans/{id} -- a partial update; a stale version (body or If-Match) is 409."""
+
+from vbwd.api import http
+from vbwd.api.schemas.catalog import TarifPlanUpdate, TarifPlanView
+from vbwd.domain.enums import CatalogKind
+from vbwd.services import catalog
+
+app = http.resolver()
+
+
+@app.put("/api/v1/admin/tarif-plans/<item_id>")
+def update(item_id: str, body: TarifPlanUpdate) -> http.Response[TarifPlanView]:
+    http.require(app)
+    version = http.expected_version(app, body.version)
+    item = catalog.update(CatalogKind.TARIFF_PLAN, http.uuid_param(item_id), body.changes(), version)
+    return http.respond(TarifPlanView.of(item), headers=http.etag(item.version))
+
+
+lambda_handler = http.entrypoint(app)
