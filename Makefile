@@ -81,6 +81,15 @@ bench: deps
 reconcile: deps
 	$(PY) -m local.reconcile
 
+# Post a signed Stripe event for an invoice to the running `make run` (EVENT=completed|async-succeeded|
+# async-failed|completed-unpaid|refund).
+stripe-trigger: $(VENV)/.installed
+	$(PY) -m local.stripe_trigger --invoice "$(INVOICE)" --event "$(or $(EVENT),completed)"
+
+# Run the hourly invoice-expiry schedule now, against the running `make run`.
+expire: $(VENV)/.installed
+	curl -fsS -X POST http://127.0.0.1:$${PORT:-3000}/__local/schedules/ExpireInvoicesFunction; echo
+
 build: $(SAM_VENV)/.installed
 	PYENV_VERSION=$(SAM_PYENV_VERSION) $(SAM_VENV)/bin/sam build
 

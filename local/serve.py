@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 
 from local import ROOT, ddb
+from local.fake_stripe import FakeStripe
 from local.runner import LocalApi, make_server
 
 DEFAULT_ADMIN_EMAIL = "admin@example.com"
@@ -67,22 +68,40 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    fake_stripe: FakeStripe | None = None
     try:
         ddb.create_tables(ddb.client(endpoint), args.table_prefix)
-        ddb.apply_environment(ddb.local_environment(endpoint, args.table_prefix, data_dir))
+        environment = ddb.local_environment(endpoint, args.table_prefix, data_dir)
+        if not os.environ.get("STRIPE_API_KEY") and not os.environ.get("STRIPE_API_BASE"):
+            # No Stripe account: Checkout Sessions go to a local fake whose "Pay" button delivers a signed
+            # checkout.session.completed to this API (make stripe-trigger does the same from a shell).
+            fake_stripe = FakeStripe().start()
+            environment["STRIPE_API_BASE"] = fake_stripe.url
+        ddb.apply_environment(environment)
         credentials = None if args.no_seed else seed(data_dir)
         api = LocalApi()
         server = make_server(api, args.host, args.port)
         url = f"http://{args.host}:{server.server_address[1]}"
+        if fake_stripe is not None:
+            from vbwd.settings import stripe_webhook_secret
+
+            fake_stripe.webhook_url = f"{url}/api/v1/webhooks/stripe"
+            fake_stripe.webhook_secret = stripe_webhook_secret()
         print(f"vbwd is serving {len(api.routes)} routes on {url}  (DynamoDB at {endpoint})", flush=True)
         print(f"  try: curl {url}/api/v1/health", flush=True)
         if credentials:
             print(f"  admin: {credentials[0]} / {credentials[1]}", flush=True)
+        if fake_stripe is not None:
+            print(
+                f"  Stripe: a local fake at {fake_stripe.url} (set STRIPE_API_KEY to use your test account)", flush=True
+            )
         print("  Ctrl-C stops everything.", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         print("\nstopping", file=sys.stderr)
     finally:
+        if fake_stripe is not None:
+            fake_stripe.stop()
         if database is not None:
             database.stop()
     return 0

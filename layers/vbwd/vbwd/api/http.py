@@ -5,17 +5,17 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from vbwd.api import errors
 from vbwd.domain.enums import Role
-from vbwd.domain.errors import Conflict, ValidationFailed
+from vbwd.domain.errors import Conflict, MalformedRequest, ValidationFailed
 from vbwd.domain.ids import parse_uuid
 from vbwd.domain.users import Principal
 from vbwd.services import authorization
@@ -30,19 +30,23 @@ __all__ = [
     "Query",
     "Response",
     "caller",
+    "csv",
     "entrypoint",
     "etag",
     "expected_version",
     "header",
     "if_match",
     "no_content",
+    "parse",
     "public_cache",
+    "raw_body",
     "require",
     "resolver",
     "respond",
     "uuid_param",
 ]
 
+M = TypeVar("M", bound=BaseModel)
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
@@ -80,6 +84,24 @@ def caller(app: APIGatewayHttpResolver) -> Principal | None:
 def require(app: APIGatewayHttpResolver) -> Principal:
     """The caller, checked against the route's roles again (defence in depth behind the authorizer)."""
     return authorization.require(caller(app), app.current_event.path)
+
+
+def raw_body(app: APIGatewayHttpResolver) -> bytes:
+    """The request body exactly as sent (base64 bodies decoded), for signatures."""
+    return (app.current_event.decoded_body or "").encode() if app.current_event.body else b""
+
+
+def parse(model: type[M], raw: bytes) -> M:
+    """Validate a raw JSON body (for routes that must authenticate before reading it): malformed JSON is
+    a 400, a failed validation a 422 with field details, exactly as for declared bodies."""
+    try:
+        return model.model_validate_json(raw or b"")
+    except ValidationError as exc:
+        problems = exc.errors()
+        if any(problem["type"] == "json_invalid" for problem in problems):
+            raise MalformedRequest() from None
+        located = [{**problem, "loc": ("body", *problem["loc"])} for problem in problems]
+        raise ValidationFailed(details=errors.validation_details(located)) from None
 
 
 def uuid_param(value: str, name: str = "id") -> str:

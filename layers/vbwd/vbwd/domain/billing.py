@@ -125,3 +125,24 @@ class Payment:
     status: str
     reason: str | None
     created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaptureResult:
+    """What a capture did. ``status``: ``paid`` (this call activated the order), ``already_paid`` (a
+    replay of the payment that paid it), ``double_payment`` (another payment already paid it: recorded
+    as needing a refund) or ``rejected`` (wrong amount or currency, or a closed invoice: recorded for
+    review, nothing activated)."""
+
+    status: str
+    invoice: Invoice | None
+    items_activated: int = 0
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    status: str  # refunded | already_refunded | partial_recorded
+    invoice: Invoice
+    tokens_reversed: int = 0
+    shortfall: int = 0  # credited tokens the user had already spent (not reversed, shown to the admin)

@@ -82,7 +82,7 @@ class LedgerRecord(TableModel):
     by_id = LedgerById()
 
 
-def _wallet(record: WalletRecord) -> Wallet:
+def wallet_of(record: WalletRecord) -> Wallet:
     return Wallet(
         user_id=record.user_id,
         balance=int(record.balance),
@@ -147,7 +147,7 @@ def get_wallet(user_id: str) -> Wallet | None:
     """One strongly consistent GetItem."""
     try:
         with translated():
-            return _wallet(WalletRecord.get(user_id, consistent_read=True))
+            return wallet_of(WalletRecord.get(user_id, consistent_read=True))
     except DoesNotExist:
         return None
 
@@ -204,7 +204,7 @@ def iter_wallets(page_size: int = 100) -> Iterator[Wallet]:
     """MAINTENANCE ONLY (reconciliation): a paginated Scan of the wallets table. Never on a request path."""
     with translated():
         for record in WalletRecord.scan(page_size=page_size):
-            yield _wallet(record)
+            yield wallet_of(record)
 
 
 def ledger_sum(user_id: str) -> tuple[int, int]:

@@ -1,0 +1,16 @@
+"""POST /api/v1/admin/invoices/{invoice_id}/refund -- refund a paid invoice: cancel, reverse tokens."""
+
+from vbwd.api import http
+from vbwd.api.schemas.payments import RefundInvoiceRequest, RefundResponse
+from vbwd.services import refunds
+
+app = http.resolver()
+
+
+@app.post("/api/v1/admin/invoices/<invoice_id>/refund")
+def refund(invoice_id: str, body: RefundInvoiceRequest) -> RefundResponse:
+    http.require(app)
+    return RefundResponse.of(refunds.refund_invoice(http.uuid_param(invoice_id, "invoice_id"), body.reason))
+
+
+lambda_handler = http.entrypoint(app)

@@ -1,0 +1,13 @@
+"""Hourly (EventBridge Scheduler): move pending invoices past ``expires_at``, and their items, to expired."""
+
+from typing import Any
+
+from vbwd.api.http import logger
+from vbwd.services import invoices
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
+    result = invoices.expire_due()
+    logger.info("expired pending invoices", extra=result)
+    return result

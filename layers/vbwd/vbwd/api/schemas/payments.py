@@ -1,0 +1,92 @@
+"""Payment capture, Stripe and refund schemas."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, StrictStr, field_validator, model_validator
+
+from vbwd.api.schemas.billing import InvoiceView, Uuid
+from vbwd.api.schemas.common import Strict, View
+from vbwd.domain import money
+from vbwd.domain.billing import CaptureResult, RefundResult
+from vbwd.settings import get_settings
+
+
+class ManualPaymentRequest(Strict):
+    """``amount`` is the paid amount in major units, as a decimal string (``"5.00"``) or a number."""
+
+    invoice_id: Uuid
+    payment_reference: str = Field(min_length=1, max_length=255)
+    amount: StrictStr | int | float = Field(description='decimal, e.g. "5.00"')
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    provider: str = Field(default="manual", pattern=r"^[a-z0-9_-]{1,32}$")
+    amount_minor: int = Field(default=0, exclude=True, json_schema_extra={"readOnly": True})
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_minor(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "amount_minor" in data:
+            raise ValueError("amount_minor is not accepted; send amount")
+        return data
+
+    @field_validator("provider")
+    @classmethod
+    def _not_stripe(cls, value: str) -> str:
+        if value == "stripe":
+            raise ValueError("stripe payments arrive through the Stripe webhook")
+        return value
+
+    @model_validator(mode="after")
+    def _to_minor(self) -> ManualPaymentRequest:
+        self.currency = (self.currency or get_settings().default_currency).upper()
+        if isinstance(self.amount, bool):
+            raise ValueError("amount must be a number")
+        self.amount_minor = money.to_minor(Decimal(str(self.amount)), self.currency)
+        return self
+
+
+class MarkPaidRequest(Strict):
+    payment_reference: str = Field(min_length=1, max_length=255)
+
+
+class RefundInvoiceRequest(Strict):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CaptureResponse(View):
+    status: str
+    invoice_id: str
+    items_activated: int
+
+    @classmethod
+    def of(cls, result: CaptureResult, invoice_id: str) -> CaptureResponse:
+        return cls(status=result.status, invoice_id=invoice_id, items_activated=result.items_activated)
+
+
+class PayResponse(View):
+    checkout_url: str
+    session_id: str
+
+
+class RefundResponse(View):
+    status: str
+    invoice: InvoiceView
+    tokens_reversed: int
+    shortfall: int
+
+    @classmethod
+    def of(cls, result: RefundResult) -> RefundResponse:
+        return cls(
+            status=result.status,
+            invoice=InvoiceView.of(result.invoice),
+            tokens_reversed=result.tokens_reversed,
+            shortfall=result.shortfall,
+        )
+
+
+class WebhookAck(View):
+    status: str
+    event_id: str | None = None
+    outcome: str | None = None

@@ -1,0 +1,108 @@
+"""Refunds of a paid invoice (admin, or Stripe's full ``charge.refunded``), in one transaction.
+
+The subscription and add-ons are cancelled, purchases marked refunded, and the tokens the invoice
+credited are debited back with ``refund`` ledger entries -- never below zero: what the user already spent
+is the *shortfall*, recorded on the refund for the admin. Refunding twice changes nothing.
+A partial refund is recorded with its amount and reverses nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from vbwd.domain import clock
+from vbwd.domain.billing import Invoice, RefundResult
+from vbwd.domain.enums import InvoiceStatus, LedgerType
+from vbwd.domain.errors import Conflict, NotFound, TransactionCancelled, Unavailable
+from vbwd.domain.tokens import Credit, Wallet
+from vbwd.services import capture
+from vbwd.services import tokens as token_service
+from vbwd.store import billing as store
+from vbwd.store import outbox
+from vbwd.store import tokens as token_store
+from vbwd.store.tx import Transaction
+
+MAX_ATTEMPTS = 12
+
+
+def reversals(invoice: Invoice, wallet: Wallet | None) -> tuple[list[Credit], int]:
+    """The refund debits for what the invoice credited, clamped to what is available, and the shortfall."""
+    left = wallet.available if wallet else 0
+    debits, shortfall = [], 0
+    for credit in capture.credits_for(invoice):
+        take = min(credit.amount, left)
+        left -= take
+        shortfall += credit.amount - take
+        if take > 0:
+            debits.append(
+                Credit(
+                    entry_key=f"refund#{invoice.id}#{credit.entry_key}",
+                    amount=-take,
+                    type=LedgerType.REFUND,
+                    reference_id=credit.reference_id,
+                    description=f"Refund of invoice {invoice.invoice_number}",
+                )
+            )
+    return debits, shortfall
+
+
+def refund_invoice(invoice_id: str, reason: str, source: str = "admin") -> RefundResult:
+    for attempt in range(MAX_ATTEMPTS):
+        invoice = store.get_invoice(invoice_id)
+        if invoice is None:
+            raise NotFound("Invoice not found.")
+        if invoice.status is InvoiceStatus.REFUNDED:
+            return RefundResult("already_refunded", invoice)
+        if invoice.status is not InvoiceStatus.PAID:
+            raise Conflict(
+                f"Only a paid invoice can be refunded; this one is {invoice.status.value}.", code="invoice_not_paid"
+            )
+        wallet = token_service.wallet_for_write(invoice.user_id)
+        debits, shortfall = reversals(invoice, wallet)
+        reversed_tokens = -sum(d.amount for d in debits)
+        now = clock.iso(clock.now())
+        tx = Transaction()
+        store.stage_refund(
+            tx, invoice, reason=reason, source=source, tokens_reversed=reversed_tokens, shortfall=shortfall, now=now
+        )
+        after = token_store.stage(tx, invoice.user_id, wallet, debits, now).wallet if debits else None
+        outbox.stage_event(
+            tx,
+            "invoice.refunded",
+            invoice.id,
+            {
+                "invoice_id": invoice.id,
+                "user_id": invoice.user_id,
+                "reason": reason,
+                "source": source,
+                "tokens_reversed": reversed_tokens,
+                "shortfall": shortfall,
+            },
+            now,
+        )
+        try:
+            tx.commit()
+        except TransactionCancelled as exc:
+            if exc.failed("refund"):
+                return RefundResult("already_refunded", store.get_invoice(invoice_id) or invoice)
+            if exc.failed(token_store.WALLET):
+                token_service.reported_wallet(exc, invoice.user_id, wallet)  # refresh the hint, then retry
+                continue
+            if exc.failed("invoice") or exc.only_conflicts:
+                time.sleep(0.005 * (attempt + 1))
+                continue
+            raise
+        if after is not None:
+            token_service.hints.put(after)
+        refunded = replace(invoice, status=InvoiceStatus.REFUNDED, refunded_at=now, refunded_minor=invoice.total_minor)
+        return RefundResult("refunded", refunded, tokens_reversed=reversed_tokens, shortfall=shortfall)
+    raise Unavailable("The invoice is too busy to refund; retry.")
+
+
+def record_partial(invoice_id: str, refunded_minor: int) -> RefundResult:
+    invoice = store.get_invoice(invoice_id)
+    if invoice is None:
+        raise NotFound("Invoice not found.")
+    store.record_partial_refund(invoice, refunded_minor, clock.iso(clock.now()))
+    return RefundResult("partial_recorded", store.get_invoice(invoice_id) or invoice)

@@ -1,0 +1,146 @@
+"""Stripe: Checkout Sessions for an invoice, and the webhook that captures (or refunds) it.
+
+Only the two Stripe functions import this module (and with it the ``stripe`` SDK).
+
+The webhook never trusts arrival order or single delivery: every event is stored first, conditionally
+on its id (``received``), processed, then marked ``processed``. A processed duplicate is a no-op; an
+event whose processing failed is processed again on Stripe's next delivery, because any failure answers
+5xx -- an event is never acknowledged and lost. Business outcomes that activate nothing (a wrong amount,
+a closed invoice, a double payment) are *recorded* and acknowledged with 200, so Stripe stops retrying
+while the money stays visible for review.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any, cast
+
+import stripe
+
+from vbwd.domain import clock
+from vbwd.domain.enums import InvoiceStatus
+from vbwd.domain.errors import Conflict, MalformedRequest
+from vbwd.services import capture, invoices, refunds
+from vbwd.settings import get_settings, stripe_api_key, stripe_webhook_secret
+from vbwd.store import billing as store
+
+if TYPE_CHECKING:
+    from stripe.params.checkout import SessionCreateParams
+
+PROVIDER = "stripe"
+
+
+class InvalidSignature(MalformedRequest):
+    code = "invalid_signature"
+    default_message = "The Stripe-Signature header is missing, invalid or stale."
+
+
+def _client() -> stripe.StripeClient:
+    base = get_settings().stripe_api_base
+    return stripe.StripeClient(stripe_api_key(), base_addresses={"api": base} if base else None, max_network_retries=2)
+
+
+def create_checkout_session(user_id: str, invoice_id: str) -> tuple[str, str]:
+    """A Stripe Checkout Session (``mode=payment``) with one line per invoice line, in minor units. The
+    Stripe idempotency key is derived from the invoice id, so a retried call returns the same session."""
+    invoice = invoices.get_for_user(user_id, invoice_id)
+    if invoice.status is not InvoiceStatus.PENDING:
+        raise Conflict(
+            f"The invoice is {invoice.status.value}; only a pending invoice can be paid.",
+            code=f"invoice_{invoice.status.value}",
+        )
+    settings = get_settings()
+    params: dict[str, Any] = {
+        "mode": "payment",
+        "client_reference_id": invoice.id,
+        "metadata": {"invoice_id": invoice.id, "user_id": invoice.user_id, "invoice_number": invoice.invoice_number},
+        "payment_intent_data": {"metadata": {"invoice_id": invoice.id, "user_id": invoice.user_id}},
+        "success_url": settings.checkout_success_url,
+        "cancel_url": settings.checkout_cancel_url,
+        "line_items": [
+            {
+                "quantity": line.quantity,
+                "price_data": {
+                    "currency": invoice.currency.lower(),
+                    "unit_amount": line.unit_price_minor,
+                    "product_data": {"name": line.description},
+                },
+            }
+            for line in invoice.line_items
+        ],
+    }
+    session = _client().v1.checkout.sessions.create(
+        cast("SessionCreateParams", params), options={"idempotency_key": f"vbwd-invoice-{invoice.id}-checkout"}
+    )
+    store.set_stripe_session(invoice.id, session.id, clock.iso(clock.now()))
+    return str(session.url), str(session.id)
+
+
+def _invoice_of(session: dict[str, Any]) -> str | None:
+    metadata = session.get("metadata") or {}
+    return metadata.get("invoice_id") or session.get("client_reference_id")
+
+
+def _capture_session(session: dict[str, Any]) -> str:
+    invoice_id = _invoice_of(session)
+    if not invoice_id:
+        return "ignored:no_invoice"
+    reference = session.get("payment_intent") or session["id"]
+    result = capture.capture(
+        invoice_id,
+        PROVIDER,
+        str(reference),
+        int(session.get("amount_total") or 0),
+        str(session.get("currency") or "").upper(),
+        user_hint=(session.get("metadata") or {}).get("user_id"),
+    )
+    return f"{result.status}:{result.reason}" if result.reason else result.status
+
+
+def _charge_refunded(charge: dict[str, Any]) -> str:
+    reference = charge.get("payment_intent") or charge.get("id")
+    payment = store.get_payment(PROVIDER, str(reference))
+    if payment is None or payment.status not in {"captured", "refunded"}:
+        return "ignored:unknown_payment"
+    if int(charge.get("amount_refunded") or 0) >= int(charge.get("amount") or 0):
+        return refunds.refund_invoice(payment.invoice_id, "Refunded in Stripe", source=PROVIDER).status
+    return refunds.record_partial(payment.invoice_id, int(charge["amount_refunded"])).status
+
+
+def _dispatch(event: dict[str, Any]) -> str:
+    kind = event.get("type")
+    obj = (event.get("data") or {}).get("object") or {}
+    if kind == "checkout.session.completed":
+        if obj.get("payment_status") in {"paid", "no_payment_required"}:
+            return _capture_session(obj)
+        return "awaiting_async_payment"
+    if kind == "checkout.session.async_payment_succeeded":
+        return _capture_session(obj)
+    if kind == "checkout.session.async_payment_failed":
+        invoice_id = _invoice_of(obj)
+        recorded = invoice_id and store.record_payment_failure(
+            invoice_id, "async payment failed", clock.iso(clock.now())
+        )
+        return "payment_failed_recorded" if recorded else "ignored:no_invoice"
+    if kind == "charge.refunded":
+        return _charge_refunded(obj)
+    return "ignored"
+
+
+def handle_webhook(payload: bytes, signature: str | None) -> dict[str, str]:
+    """Verify, store, process, mark processed. A bad signature is a 400 and writes nothing."""
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), signature, stripe_webhook_secret(), tolerance=stripe.Webhook.DEFAULT_TOLERANCE
+        )
+        event = json.loads(payload)
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidSignature() from exc
+    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
+        raise MalformedRequest("The event has no id or type.")
+    now = clock.iso(clock.now())
+    if not store.receive_event(PROVIDER, str(event["id"]), str(event["type"]), payload.decode("utf-8"), now):
+        return {"status": "duplicate", "event_id": str(event["id"])}
+    outcome = _dispatch(event)  # any exception: 5xx, the event stays "received", Stripe retries
+    store.event_processed(PROVIDER, str(event["id"]), outcome, clock.iso(clock.now()))
+    return {"status": "processed", "event_id": str(event["id"]), "outcome": outcome}
