@@ -61,70 +61,6 @@ def fresh_key(tag: str) -> str:
 # --- one process, many concurrent invocations ------------------------------------------------------
 
 
-class _PerThread:
-    """A data descriptor whose value is kept per thread (and, with ``per_instance``, per object)."""
-
-    def __init__(self, name: str, default: Callable[[], Any] | None = None, *, per_instance: bool = False) -> None:
-        self.name = name
-        self.default = default
-        self.per_instance = per_instance
-        self.local = threading.local()
-
-    def _slots(self) -> dict[int, Any]:
-        slots: dict[int, Any] | None = getattr(self.local, "slots", None)
-        if slots is None:
-            slots = self.local.slots = {}
-        return slots
-
-    def __get__(self, instance: Any, owner: Any = None) -> Any:
-        key = id(instance) if self.per_instance else 0
-        slots = self._slots()
-        if key not in slots:
-            if self.default is None:
-                raise AttributeError(self.name)
-            slots[key] = self.default()
-        return slots[key]
-
-    def __set__(self, instance: Any, value: Any) -> None:
-        self._slots()[id(instance) if self.per_instance else 0] = value
-
-
-_confined = False
-
-
-def confine_resolver_state() -> None:
-    """Make Powertools' per-invocation resolver state per thread, in this process only.
-
-    ``ApiGatewayResolver.resolve`` stores the event and context on the *class* (``BaseRouter.current_event``,
-    ``BaseRouter.lambda_context``) and the route in the instance's ``context`` dict, cleared after every
-    call. That is right in Lambda, where an execution environment runs one invocation at a time, but here
-    8 threads invoke the same handler at once: without this, a debit can run with another thread's event
-    (another user, another idempotency key -- seen as replays and debits on the wrong wallet). The run checks
-    every wallet and ledger afterwards (``verify``), so a leak would fail the benchmark, not skew it.
-    """
-    global _confined
-    if _confined:
-        return
-    from abc import ABCMeta
-
-    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
-
-    event = _PerThread("current_event")
-    context = _PerThread("lambda_context")
-
-    class ConfinedMeta(ABCMeta):
-        current_event = property(lambda cls: event.__get__(None), lambda cls, value: event.__set__(None, value))
-        lambda_context = property(lambda cls: context.__get__(None), lambda cls, value: context.__set__(None, value))
-
-    # Instance access (``app.current_event``) finds these in the class; class access and assignment
-    # (``BaseRouter.current_event = ...``) goes through the metaclass. Both reach the same per-thread slot.
-    type.__setattr__(BaseRouter, "current_event", event)
-    type.__setattr__(BaseRouter, "lambda_context", context)
-    type.__setattr__(BaseRouter, "context", _PerThread("context", dict, per_instance=True))
-    setattr(BaseRouter, "__class__", ConfinedMeta)  # noqa: B010 -- a metaclass swap mypy cannot type
-    _confined = True
-
-
 # --- counting DynamoDB calls ------------------------------------------------------------------------
 
 
@@ -294,7 +230,8 @@ class Handler:
     def __init__(self, api: LocalApi, accounts: list[Account]) -> None:
         self.accounts = accounts
         self.done = [0] * len(accounts)
-        self.handler = api.handler(CONSUME_FUNCTION)
+        # one container per worker thread, as Lambda runs concurrent invocations on separate containers
+        self.handlers = [api.container(CONSUME_FUNCTION) for _ in accounts]
         matched = api.match("POST", CONSUME_PATH)
         if matched is None:
             raise BenchFailure(f"no route for POST {CONSUME_PATH}")
@@ -324,7 +261,7 @@ class Handler:
         return self.event(worker, fresh_key("b")), LambdaContext(function_name=CONSUME_FUNCTION)
 
     def call(self, worker: int, prepared: tuple[dict[str, Any], LambdaContext]) -> Any:
-        return self.handler(*prepared)
+        return self.handlers[worker](*prepared)
 
     def check(self, worker: int, result: Any) -> None:
         if not isinstance(result, dict) or result.get("statusCode") != 200:
@@ -357,10 +294,6 @@ class Http:
         handler_class: Any = self.server.RequestHandlerClass
         # The runner logs every request to stderr; the benchmark's own server stays quiet.
         handler_class.log_message = _quiet
-        # The runner writes the head and the body of a response in two send()s; with Nagle on, the body
-        # waits for the client's delayed ACK (~40 ms on Linux). API Gateway has no such stall, so the
-        # benchmark's server sets TCP_NODELAY (socketserver.StreamRequestHandler's own switch).
-        handler_class.disable_nagle_algorithm = True
         self.url = f"http://127.0.0.1:{port}{CONSUME_PATH}"
         self.thread = threading.Thread(target=self.server.serve_forever, name="bench-http", daemon=True)
         self.thread.start()

@@ -51,7 +51,6 @@ def run_debit(plan: Plan) -> dict[str, Any]:
             from local.runner import LocalApi
             from vbwd.store.base import connection
 
-            debit.confine_resolver_state()  # 8 concurrent invocations in one process: see its docstring
             counter = debit.CallCounter()
             floor = debit.Floor(database.endpoint, tables, THREADS)
             floor.fund()
@@ -124,7 +123,7 @@ def run_debit(plan: Plan) -> dict[str, Any]:
         },
         "request_shape": shapes["b_handler"],
         "verified": "every wallet and ledger matched the debits its worker made",
-        "powertools_resolver_state": "confined per thread by the benchmark (bench.debit.confine_resolver_state)",
+        "containers": "one handler container (module instance) per worker thread, as in Lambda",
         "plan": {
             "warmup_s_per_variant": plan.warmup_s,
             "serial_rounds": plan.serial_rounds,

@@ -13,7 +13,7 @@ import getpass
 import os
 import sys
 
-from vbwd.services.passwords import MIN_LENGTH
+from vbwd.domain.users import PASSWORD_MIN_LENGTH as MIN_LENGTH
 
 
 def users_table_of(stack: str, region: str | None) -> str:

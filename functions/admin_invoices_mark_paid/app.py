@@ -14,4 +14,4 @@ def mark_paid(invoice_id: str, body: MarkPaidRequest) -> CaptureResponse:
     return CaptureResponse.of(payments.mark_paid(invoice_id, body.payment_reference), invoice_id)
 
 
-lambda_handler = http.entrypoint(app)
+lambda_handler = http.entrypoint(app, metrics=True)

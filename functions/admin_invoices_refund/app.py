@@ -13,4 +13,4 @@ def refund(invoice_id: str, body: RefundInvoiceRequest) -> RefundResponse:
     return RefundResponse.of(refunds.refund_invoice(http.uuid_param(invoice_id, "invoice_id"), body.reason))
 
 
-lambda_handler = http.entrypoint(app)
+lambda_handler = http.entrypoint(app, metrics=True)

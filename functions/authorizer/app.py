@@ -7,8 +7,8 @@ whose role may not use the route is ``isAuthorized: false`` (403). The principal
 
 from typing import Any
 
-from vbwd.api.http import logger
 from vbwd.domain.errors import Forbidden, Unauthenticated
+from vbwd.observability import logger
 from vbwd.services import authorization
 
 

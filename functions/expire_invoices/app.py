@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from vbwd.api.http import logger
+from vbwd.observability import logger
 from vbwd.services import invoices
 
 

@@ -1,7 +1,7 @@
 """GET /api/v1/health -- liveness, no auth."""
 
 from vbwd.api import http
-from vbwd.api.schemas.auth import HealthResponse
+from vbwd.api.schemas.common import HealthResponse
 from vbwd.settings import get_settings
 
 app = http.resolver()

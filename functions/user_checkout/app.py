@@ -16,4 +16,4 @@ def create(body: CheckoutRequest) -> http.Response[CheckoutResponse]:
     return http.respond(checkout_response(order), 201, headers)
 
 
-lambda_handler = http.entrypoint(app)
+lambda_handler = http.entrypoint(app, metrics=True)

@@ -22,4 +22,4 @@ def capture() -> CaptureResponse:
     return CaptureResponse.of(result, body.invoice_id)
 
 
-lambda_handler = http.entrypoint(app)
+lambda_handler = http.entrypoint(app, metrics=True)

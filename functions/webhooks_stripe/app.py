@@ -17,4 +17,4 @@ def webhook() -> WebhookAck:
     return WebhookAck(**stripe_payments.handle_webhook(raw, http.header(app, "stripe-signature")))
 
 
-lambda_handler = http.entrypoint(app)
+lambda_handler = http.entrypoint(app, metrics=True)

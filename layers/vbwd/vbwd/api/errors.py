@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -20,6 +19,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 
 from vbwd.domain import errors as e
+from vbwd.observability import logger
 
 STATUS: dict[type[e.DomainError], int] = {
     e.MalformedRequest: 400,
@@ -33,8 +33,6 @@ STATUS: dict[type[e.DomainError], int] = {
     e.ValidationFailed: 422,
     e.Unavailable: 503,
 }
-
-logger = Logger(child=True)
 
 
 def status_for(error: e.DomainError) -> int:

@@ -7,22 +7,20 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ValidationError
 
+from vbwd import observability
 from vbwd.api import errors
 from vbwd.domain.enums import Role
 from vbwd.domain.errors import Conflict, MalformedRequest, ValidationFailed
 from vbwd.domain.ids import parse_uuid
 from vbwd.domain.users import Principal
+from vbwd.observability import logger
 from vbwd.services import authorization
 
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 __all__ = [
@@ -57,19 +55,29 @@ def resolver() -> APIGatewayHttpResolver:
     return app
 
 
-def entrypoint(app: APIGatewayHttpResolver) -> Handler:
-    """The Lambda handler: structured logs with the request id, a trace segment, flushed metrics."""
+def entrypoint(app: APIGatewayHttpResolver, *, metrics: bool = False) -> Handler:
+    """The Lambda handler: structured logs with the request id, a trace subsegment when tracing is on,
+    and (``metrics=True``, for functions that record business metrics) flushed metrics."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
-    @tracer.capture_lambda_handler(capture_response=False)
-    @metrics.log_metrics
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         refused = errors.unsupported_media_type(
             (event.get("headers") or {}).get("content-type"), bool(event.get("body"))
         )
         return refused if refused is not None else app.resolve(event, context)
 
-    return cast(Handler, handler)
+    logged = logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)(
+        handle
+    )
+    if metrics:
+        logged = observability.metrics().log_metrics(logged)
+    chosen: list[Handler] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if not chosen:  # decided at the first invocation, not at import
+            chosen.append(cast(Handler, observability.traced(logged)))
+        return chosen[0](event, context)
+
+    return handler
 
 
 def caller(app: APIGatewayHttpResolver) -> Principal | None:

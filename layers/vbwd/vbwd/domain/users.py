@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from vbwd.domain.enums import Role, UserStatus
 
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 1024  # bounds the work an attacker can ask argon2 to do
+
 
 def normalize_email(email: str) -> str:
     return email.strip().lower()

@@ -1,4 +1,7 @@
-"""Registration, login and refresh-token rotation."""
+"""Registration, login and refresh-token rotation.
+
+argon2 and PyJWT are imported where they are used, so that logout (and refresh, for argon2) do not pay
+for them at cold start."""
 
 from __future__ import annotations
 
@@ -11,7 +14,6 @@ from vbwd.domain.enums import Role, UserStatus
 from vbwd.domain.errors import Forbidden, InvalidCredentials, TransactionCancelled, Unauthenticated
 from vbwd.domain.ids import new_id
 from vbwd.domain.users import RefreshToken, TokenPair, User, normalize_email
-from vbwd.services import access_tokens, passwords
 from vbwd.settings import get_settings
 from vbwd.store import users as store
 
@@ -31,11 +33,15 @@ def _new_refresh(user_id: str, family_id: str) -> tuple[str, RefreshToken]:
 
 
 def _pair(user: User, refresh_token: str) -> TokenPair:
+    from vbwd.services import access_tokens
+
     access, ttl = access_tokens.issue(user.id, user.role)
     return TokenPair(user=user, access_token=access, refresh_token=refresh_token, expires_in=ttl)
 
 
 def new_user(email: str, password: str, role: Role = Role.USER) -> User:
+    from vbwd.services import passwords
+
     stamp = clock.iso(clock.now())
     return User(
         id=new_id(),
@@ -58,6 +64,8 @@ def register(email: str, password: str) -> TokenPair:
 
 
 def login(email: str, password: str) -> TokenPair:
+    from vbwd.services import passwords
+
     user = store.get_user_by_email(normalize_email(email))
     if user is None:
         passwords.burn_time(password)

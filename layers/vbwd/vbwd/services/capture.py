@@ -18,6 +18,7 @@ from vbwd.domain.billing import CaptureResult, Invoice, Payment
 from vbwd.domain.enums import InvoiceStatus, LedgerType, LineItemType
 from vbwd.domain.errors import TransactionCancelled, Unavailable
 from vbwd.domain.tokens import Credit, Wallet
+from vbwd.observability import metric
 from vbwd.services import tokens as token_service
 from vbwd.store import billing as store
 from vbwd.store import outbox
@@ -154,6 +155,7 @@ def _judge(invoice: Invoice, payment: Payment, now: str) -> CaptureResult | None
 
 
 def _review(payment: Payment, status: str, reason: str) -> Payment:
+    metric("PaymentsNeedingRefund" if status == "needs_refund" else "PaymentsNeedingReview")  # alarm on these
     return Payment(
         provider=payment.provider,
         reference=payment.reference,
@@ -234,5 +236,6 @@ def capture(
             payment_reference=payment.reference,
             updated_at=now,
         )
+        metric("InvoicesPaid")
         return CaptureResult("paid", paid, items_activated=len(invoice.line_items))
     raise Unavailable("The invoice is too busy to capture; retry.")

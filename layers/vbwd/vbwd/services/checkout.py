@@ -24,6 +24,7 @@ from vbwd.domain.enums import (
 )
 from vbwd.domain.errors import Conflict, TransactionCancelled, Unavailable, ValidationFailed
 from vbwd.domain.ids import new_id
+from vbwd.observability import metric
 from vbwd.settings import get_settings
 from vbwd.store import billing as store
 from vbwd.store import outbox
@@ -386,6 +387,7 @@ def checkout(user_id: str, cart: Cart, idempotency_key: str | None = None) -> Or
                 time.sleep(0.005 * (attempt + 1))
                 continue  # a number collision, a concurrent first checkout, or contention: try again
             raise
+        metric("CheckoutsCreated")
         return _settle_free(order)
     if idempotency_key and (stored := store.get_idempotency(user_id, idempotency_key)):
         return _replay(user_id, idempotency_key, request_hash, stored)

@@ -9,9 +9,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from vbwd.settings import get_settings
 
-MIN_LENGTH = 8
-MAX_LENGTH = 1024  # bounds the work an attacker can ask argon2 to do
-
 _lock = threading.Lock()
 _hasher: PasswordHasher | None = None
 _dummy_hash: str | None = None

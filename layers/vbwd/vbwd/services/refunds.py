@@ -16,6 +16,7 @@ from vbwd.domain.billing import Invoice, RefundResult
 from vbwd.domain.enums import InvoiceStatus, LedgerType
 from vbwd.domain.errors import Conflict, NotFound, TransactionCancelled, Unavailable
 from vbwd.domain.tokens import Credit, Wallet
+from vbwd.observability import metric
 from vbwd.services import capture
 from vbwd.services import tokens as token_service
 from vbwd.store import billing as store
@@ -95,6 +96,7 @@ def refund_invoice(invoice_id: str, reason: str, source: str = "admin") -> Refun
             raise
         if after is not None:
             token_service.hints.put(after)
+        metric("InvoicesRefunded")
         refunded = replace(invoice, status=InvoiceStatus.REFUNDED, refunded_at=now, refunded_minor=invoice.total_minor)
         return RefundResult("refunded", refunded, tokens_reversed=reversed_tokens, shortfall=shortfall)
     raise Unavailable("The invoice is too busy to refund; retry.")

@@ -6,7 +6,6 @@ from vbwd.domain import clock
 from vbwd.domain.enums import Role, UserStatus
 from vbwd.domain.errors import Conflict, NotFound
 from vbwd.domain.users import User, normalize_email
-from vbwd.services import auth, passwords
 from vbwd.store import users as store
 
 
@@ -28,6 +27,8 @@ def set_status(user_id: str, status: UserStatus) -> User:
 def ensure_admin(email: str, password: str) -> tuple[User, bool]:
     """Create an admin, or make an existing account an active admin with this password. Idempotent;
     returns the user and whether it was created."""
+    from vbwd.services import auth, passwords  # argon2 and PyJWT only for the bootstrap
+
     email = normalize_email(email)
     existing = store.get_user_by_email(email)
     if existing is None:

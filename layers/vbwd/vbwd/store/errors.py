@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactGetError, TransactWriteError
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from vbwd.domain.errors import CancelReason, ConditionFailed, TransactionCancelled, Unavailable
 from vbwd.store.codec import decode_item
@@ -42,11 +42,12 @@ def _raw_item(exc: BaseException) -> dict[str, Any] | None:
     return decode_item(item) if isinstance(item, dict) else None
 
 
-def cancellation(exc: TransactWriteError | TransactGetError, labels: Sequence[str]) -> TransactionCancelled:
+def cancellation(exc: ClientError, labels: Sequence[str]) -> TransactionCancelled:
+    """Reasons by label: DynamoDB reports one per item, in the order the items were sent."""
     reasons: dict[str, CancelReason] = {}
-    for label, reason in zip(labels, list(exc.cancellation_reasons), strict=False):
-        if reason is not None:
-            reasons[label] = CancelReason(code=reason.code, item=decode_item(reason.raw_item))
+    for label, reason in zip(labels, exc.response.get("CancellationReasons") or [], strict=False):
+        if reason.get("Code") not in (None, "None"):
+            reasons[label] = CancelReason(code=reason["Code"], item=decode_item(reason.get("Item")))
     return TransactionCancelled(reasons)
 
 
@@ -63,15 +64,10 @@ def translated(labels: Sequence[str] = ()) -> Iterator[None]:
         yield
     except DoesNotExist:
         raise  # callers turn a missing item into their own answer
-    except (TransactWriteError, TransactGetError) as exc:
-        code = _code(exc)
-        if code == "TransactionCanceledException":
-            raise cancellation(exc, labels) from exc
-        if code in _TRANSIENT:
-            raise Unavailable() from exc
-        raise StorageFailure(f"transaction failed: {code}: {exc}") from exc
     except (PynamoDBException, ClientError) as exc:
         code = _code(exc)
+        if code == "TransactionCanceledException" and isinstance(exc, ClientError):
+            raise cancellation(exc, labels) from exc
         if code == "ConditionalCheckFailedException":
             raise ConditionFailed(_raw_item(exc)) from exc
         if code in _TRANSIENT:

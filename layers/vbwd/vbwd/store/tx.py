@@ -7,12 +7,10 @@ transaction was cancelled (``TransactionCancelled.reasons`` is keyed by label).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactGet, TransactWrite
 
 from vbwd.store.base import TableModel, connection
 from vbwd.store.errors import translated
@@ -20,37 +18,41 @@ from vbwd.store.errors import translated
 MAX_ITEMS = 100  # DynamoDB's limit per transaction (and no item may appear twice)
 
 
-@dataclass
-class _Op:
-    label: str
-    kind: str  # check | delete | put | update
-    args: tuple[Any, ...]
-    kwargs: dict[str, Any]
-
-
 class Transaction:
+    """Labelled writes, sent in the order they were added as one ``TransactWriteItems``."""
+
     def __init__(self) -> None:
-        self._ops: list[_Op] = []
+        self._items: list[dict[str, Any]] = []
+        self._labels: list[str] = []
 
     def __len__(self) -> int:
-        return len(self._ops)
+        return len(self._items)
 
     @property
     def labels(self) -> list[str]:
-        return [op.label for op in self._ops]
+        return list(self._labels)
 
-    def _add(self, op: _Op) -> Transaction:
-        if any(existing.label == op.label for existing in self._ops):
-            raise ValueError(f"duplicate transaction label {op.label!r}")
-        self._ops.append(op)
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        """The ``TransactItems`` as they will be sent."""
+        return list(self._items)
+
+    def raw(self, label: str, kind: str, request: dict[str, Any]) -> Transaction:
+        """Add a pre-built item (``kind``: Put, Update, Delete or ConditionCheck) -- for hot paths where
+        building it through pynamodb's models would cost more than the write."""
+        if label in self._labels:
+            raise ValueError(f"duplicate transaction label {label!r}")
+        self._labels.append(label)
+        self._items.append({kind: request})
         return self
 
     def put(
         self, label: str, item: TableModel, condition: Condition | None = None, *, return_old: bool = False
     ) -> Transaction:
-        return self._add(
-            _Op(label, "put", (item,), {"condition": condition, "return_values": "ALL_OLD" if return_old else None})
+        request = item.get_save_kwargs_from_instance(
+            condition=condition, return_values_on_condition_failure="ALL_OLD" if return_old else None
         )
+        return self.raw(label, "Put", request)
 
     def update(
         self,
@@ -61,63 +63,39 @@ class Transaction:
         *,
         return_old: bool = False,
     ) -> Transaction:
-        return self._add(
-            _Op(
-                label,
-                "update",
-                (item, list(actions)),
-                {
-                    "condition": condition,
-                    "return_values": "ALL_OLD" if return_old else None,
-                    "add_version_condition": False,
-                },
-            )
+        request = item.get_update_kwargs_from_instance(
+            actions=list(actions),
+            condition=condition,
+            return_values_on_condition_failure="ALL_OLD" if return_old else None,
+            add_version_condition=False,
         )
+        return self.raw(label, "Update", request)
 
     def delete(self, label: str, item: TableModel, condition: Condition | None = None) -> Transaction:
-        return self._add(_Op(label, "delete", (item,), {"condition": condition, "add_version_condition": False}))
+        return self.raw(
+            label, "Delete", item.get_delete_kwargs_from_instance(condition=condition, add_version_condition=False)
+        )
 
     def check(
         self, label: str, model: type[TableModel], hash_key: Any, range_key: Any | None = None, *, condition: Condition
     ) -> Transaction:
-        return self._add(_Op(label, "check", (model, hash_key), {"range_key": range_key, "condition": condition}))
+        return self.raw(
+            label,
+            "ConditionCheck",
+            model.get_operation_kwargs_from_class(hash_key, range_key=range_key, condition=condition),
+        )
 
     def commit(self, client_request_token: str | None = None) -> None:
         """Write everything or nothing. Raises ``TransactionCancelled`` with reasons by label."""
-        if not self._ops:
+        if not self._items:
             return
-        if len(self._ops) > MAX_ITEMS:
-            raise ValueError(f"a transaction holds at most {MAX_ITEMS} items, not {len(self._ops)}")
-        # pynamodb sends condition checks, then deletes, puts and updates: order the labels the same way,
-        # because DynamoDB reports cancellation reasons by position.
-        order = {"check": 0, "delete": 1, "put": 2, "update": 3}
-        ops = sorted(self._ops, key=lambda op: order[op.kind])
-        with (
-            translated([op.label for op in ops]),
-            TransactWrite(connection=connection(), client_request_token=client_request_token) as writer,
-        ):
-            for op in ops:
-                if op.kind == "check":
-                    writer.condition_check(*op.args, **op.kwargs)
-                elif op.kind == "delete":
-                    writer.delete(*op.args, **op.kwargs)
-                elif op.kind == "put":
-                    writer.save(*op.args, **op.kwargs)
-                else:
-                    writer.update(*op.args, **op.kwargs)
-
-
-def transact_get(keys: list[tuple[type[TableModel], Any, Any | None]]) -> list[TableModel | None]:
-    """Read up to 100 items across tables as one serializable snapshot (one round trip)."""
-    with translated([f"get:{index}" for index in range(len(keys))]), TransactGet(connection=connection()) as reader:
-        futures = [reader.get(model, hash_key, range_key) for model, hash_key, range_key in keys]
-    results: list[TableModel | None] = []
-    for future in futures:
-        try:
-            results.append(future.get())
-        except Exception:  # noqa: BLE001 -- pynamodb raises when the item is absent
-            results.append(None)
-    return results
+        if len(self._items) > MAX_ITEMS:
+            raise ValueError(f"a transaction holds at most {MAX_ITEMS} items, not {len(self._items)}")
+        request: dict[str, Any] = {"TransactItems": self._items}
+        if client_request_token:
+            request["ClientRequestToken"] = client_request_token
+        with translated(self._labels):
+            connection().client.transact_write_items(**request)
 
 
 def batch_get(

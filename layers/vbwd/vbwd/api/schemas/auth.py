@@ -8,15 +8,14 @@ from pydantic import Field, field_validator
 
 from vbwd.api.schemas.common import Strict, View
 from vbwd.domain.enums import Role, UserStatus
-from vbwd.domain.users import TokenPair, User
-from vbwd.services.passwords import MAX_LENGTH, MIN_LENGTH
+from vbwd.domain.users import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, TokenPair, User
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class Credentials(Strict):
     email: str = Field(max_length=254)
-    password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+    password: str = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
 
     @field_validator("email")
     @classmethod
@@ -33,7 +32,7 @@ class RegisterRequest(Credentials):
 
 class LoginRequest(Strict):
     email: str = Field(min_length=1, max_length=254)
-    password: str = Field(min_length=1, max_length=MAX_LENGTH)
+    password: str = Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)
 
 
 class RefreshRequest(Strict):
@@ -87,8 +86,3 @@ class AuthResponse(View):
 class UserPage(View):
     items: list[AdminUserView]
     next_cursor: str | None
-
-
-class HealthResponse(View):
-    status: str
-    version: str

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, Field
 
@@ -11,7 +11,9 @@ from vbwd.domain import money
 from vbwd.domain.billing import AddOnSubscription, Invoice, LineItem, Subscription, TokenBundlePurchase
 from vbwd.domain.enums import BillingPeriod, InvoiceStatus, LineItemType, PurchaseStatus, SubscriptionStatus
 from vbwd.domain.ids import parse_uuid
-from vbwd.services.checkout import Order
+
+if TYPE_CHECKING:
+    from vbwd.services.checkout import Order
 
 
 def _uuid(value: str) -> str:

@@ -8,13 +8,15 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Strict(BaseModel):
-    """Request bodies: unknown fields are refused (no mass assignment)."""
+    """Request bodies: unknown fields are refused (no mass assignment). Validators are built on first
+    use (``defer_build``): a function pays only for the models it uses, not for every model its schema
+    module defines."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class View(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ErrorDetail(View):
@@ -32,3 +34,8 @@ class ErrorInfo(View):
 
 class ErrorBody(View):
     error: ErrorInfo
+
+
+class HealthResponse(View):
+    status: str
+    version: str

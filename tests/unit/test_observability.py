@@ -1,0 +1,49 @@
+"""Tracing is lazy and only on in Lambda; metrics are recorded only by functions that flush them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from local import ROOT
+from vbwd import observability
+
+
+def test_tracing_is_off_outside_lambda_and_when_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    assert not observability.tracing_enabled()
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    assert not observability.tracing_enabled()
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
+    assert observability.tracing_enabled()
+
+
+def test_an_untraced_handler_is_returned_as_is(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+
+    def handler(event: dict[str, object], context: object) -> str:
+        return "ok"
+
+    assert observability.traced(handler) is handler
+
+
+def test_importing_a_handler_loads_no_tracer_sdk_and_no_unneeded_heavy_package() -> None:
+    code = (
+        "import importlib.util, sys\n"
+        "for name in ('user_tokens_consume', 'user_profile', 'auth_logout', 'health', 'authorizer'):\n"
+        "    spec = importlib.util.spec_from_file_location(name, f'functions/{name}/app.py')\n"
+        "    spec.loader.exec_module(importlib.util.module_from_spec(spec))\n"
+        "print(sorted(m for m in ('aws_xray_sdk', 'stripe', 'argon2', 'jwt') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PYTHONPATH": f"{ROOT / 'layers' / 'vbwd'}:{ROOT}"},
+    )
+    assert result.stdout.strip() == "[]", result.stderr
