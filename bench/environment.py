@@ -10,26 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from local import ddb
+from local.env import IN_PROCESS
 
 TABLE_PREFIX = "bench_"
 
-# What tests/conftest.py's TEST_ENV sets, minus nothing that changes the debit path: a fixed signing key,
-# cheap argon2 (only the set-up registers users), and Powertools kept quiet so logging does not dominate.
-BENCH_ENV = {
-    "VBWD_STAGE": "local",
-    "AWS_REGION": "us-east-1",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    "VBWD_ARGON2_TIME_COST": "1",
-    "VBWD_ARGON2_MEMORY_KIB": "1024",
-    "VBWD_ARGON2_PARALLELISM": "1",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "POWERTOOLS_SERVICE_NAME": "vbwd-bench",
-    "VBWD_JWT_SECRET": "bench-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789-ABCDEF",
-}
+BENCH_ENV = {**IN_PROCESS, "POWERTOOLS_SERVICE_NAME": "vbwd-bench"}
 
 
 def start_dynamodb() -> ddb.DynamoDBLocal:

@@ -13,23 +13,10 @@ from typing import Any
 import pytest
 
 from local import ddb
+from local.env import IN_PROCESS
 from local.runner import LocalApi, Reply
 
-TEST_ENV = {
-    "VBWD_STAGE": "local",
-    "AWS_REGION": "us-east-1",
-    "AWS_DEFAULT_REGION": "us-east-1",
-    "AWS_ACCESS_KEY_ID": "local",
-    "AWS_SECRET_ACCESS_KEY": "local",
-    # Fast, still argon2id: the cost parameters are settings; production keeps the defaults.
-    "VBWD_ARGON2_TIME_COST": "1",
-    "VBWD_ARGON2_MEMORY_KIB": "1024",
-    "VBWD_ARGON2_PARALLELISM": "1",
-    "POWERTOOLS_TRACE_DISABLED": "true",
-    "POWERTOOLS_METRICS_DISABLED": "true",
-    "POWERTOOLS_LOG_LEVEL": "WARNING",
-    "VBWD_JWT_SECRET": "test-signing-key-0123456789-abcdefghijklmnopqrstuvwxyz-0123456789-ABCDEF",
-}
+TEST_ENV = dict(IN_PROCESS)
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-password-for-tests"
 

@@ -95,7 +95,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> FakeCatalogStore:
     fake = FakeCatalogStore()
     monkeypatch.setattr(catalog, "store", fake)
     monkeypatch.setattr(catalog, "billing_refs", fake)
-    monkeypatch.setattr(catalog, "_backoff", lambda attempt: None)
+    monkeypatch.setattr(catalog.retry, "backoff", lambda attempt, **kw: None)
     return fake
 
 

@@ -10,7 +10,6 @@ A capture is one read (the invoice, and the wallet when the caller knows the use
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from vbwd.domain import clock
@@ -19,6 +18,7 @@ from vbwd.domain.enums import InvoiceStatus, LedgerType, LineItemType
 from vbwd.domain.errors import TransactionCancelled, Unavailable
 from vbwd.domain.tokens import Credit, Wallet
 from vbwd.observability import metric
+from vbwd.services import retry
 from vbwd.services import tokens as token_service
 from vbwd.store import billing as store
 from vbwd.store import outbox
@@ -223,7 +223,7 @@ def capture(
                 wallet, wallet_known = token_service.reported_wallet(exc, invoice.user_id, wallet), True
                 continue
             if exc.only_conflicts:
-                time.sleep(0.005 * (attempt + 1))
+                retry.backoff(attempt)
                 continue
             raise
         if after is not None:

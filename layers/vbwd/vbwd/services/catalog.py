@@ -8,9 +8,7 @@ conditional write, and again if someone else wrote in between), so no update is 
 from __future__ import annotations
 
 import dataclasses
-import random
 import re
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,6 +27,7 @@ from vbwd.domain.catalog import (
 from vbwd.domain.enums import BillingPeriod, CatalogKind
 from vbwd.domain.errors import ConditionFailed, Conflict, NotFound, Unavailable, ValidationFailed
 from vbwd.domain.ids import new_id
+from vbwd.services import retry
 from vbwd.settings import get_settings
 from vbwd.store import billing_refs
 from vbwd.store import catalog as store
@@ -110,10 +109,6 @@ def _check(item: CatalogItem) -> CatalogItem:
     if problems:
         raise ValidationFailed(details=[{"field": f, "message": m, "type": "value_error"} for f, m in problems])
     return item
-
-
-def _backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 -- jitter, not security
 
 
 # --- reads --------------------------------------------------------------------------------------------
@@ -233,7 +228,7 @@ def _write(
             store.replace(current, updated)
             return updated
         except ConditionFailed:
-            _backoff(attempt)
+            retry.backoff(attempt, step=0.01, cap=0.1)
     raise Unavailable("The item is being changed by others; retry the request.")
 
 
@@ -269,7 +264,7 @@ def delete(kind: CatalogKind, item_id: str) -> None:
             store.delete(current)
             return
         except ConditionFailed:
-            _backoff(attempt)  # changed meanwhile (e.g. its slug): look again
+            retry.backoff(attempt, step=0.01, cap=0.1)  # changed meanwhile (e.g. its slug): look again
     raise Unavailable("The item is being changed by others; retry the request.")
 
 

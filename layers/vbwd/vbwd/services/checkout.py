@@ -25,6 +25,7 @@ from vbwd.domain.enums import (
 from vbwd.domain.errors import Conflict, TransactionCancelled, Unavailable, ValidationFailed
 from vbwd.domain.ids import new_id
 from vbwd.observability import metric
+from vbwd.services import retry
 from vbwd.settings import get_settings
 from vbwd.store import billing as store
 from vbwd.store import outbox
@@ -384,7 +385,7 @@ def checkout(user_id: str, cart: Cart, idempotency_key: str | None = None) -> Or
             if exc.failed("account") and order.addons and not order.subscription:
                 continue  # the parent changed under us: re-read and re-decide (it may now be gone: 422)
             if exc.failed("invoice_number") or exc.failed("account") or exc.only_conflicts:
-                time.sleep(0.005 * (attempt + 1))
+                retry.backoff(attempt)
                 continue  # a number collision, a concurrent first checkout, or contention: try again
             raise
         metric("CheckoutsCreated")

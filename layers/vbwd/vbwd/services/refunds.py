@@ -8,7 +8,6 @@ A partial refund is recorded with its amount and reverses nothing.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from vbwd.domain import clock
@@ -17,7 +16,7 @@ from vbwd.domain.enums import InvoiceStatus, LedgerType
 from vbwd.domain.errors import Conflict, NotFound, TransactionCancelled, Unavailable
 from vbwd.domain.tokens import Credit, Wallet
 from vbwd.observability import metric
-from vbwd.services import capture
+from vbwd.services import capture, retry
 from vbwd.services import tokens as token_service
 from vbwd.store import billing as store
 from vbwd.store import outbox
@@ -91,7 +90,7 @@ def refund_invoice(invoice_id: str, reason: str, source: str = "admin") -> Refun
                 token_service.reported_wallet(exc, invoice.user_id, wallet)  # refresh the hint, then retry
                 continue
             if exc.failed("invoice") or exc.only_conflicts:
-                time.sleep(0.005 * (attempt + 1))
+                retry.backoff(attempt)
                 continue
             raise
         if after is not None:

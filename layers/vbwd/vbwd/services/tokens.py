@@ -12,9 +12,7 @@ cancellation (``ALL_OLD``), not an extra read. A cold container reads the wallet
 from __future__ import annotations
 
 import functools
-import random
 import threading
-import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,6 +29,7 @@ from vbwd.domain.errors import (
     ValidationFailed,
 )
 from vbwd.domain.tokens import Credit, LedgerEntry, Wallet
+from vbwd.services import retry
 from vbwd.store import tokens as store
 from vbwd.store import users as users_store
 from vbwd.store.tx import Transaction
@@ -103,10 +102,6 @@ def _same(first: Wallet | None, second: Wallet | None) -> bool:
     return (first.balance, first.available) == (second.balance, second.available)
 
 
-def _backoff(attempt: int) -> None:
-    time.sleep(random.uniform(0, min(0.05, 0.002 * (attempt + 1))))  # noqa: S311 -- jitter, not crypto
-
-
 def wallet_for_write(user_id: str) -> Wallet | None:
     """The wallet to condition a write on: the container's hint, else one consistent read."""
     hint = hints.get(user_id)
@@ -160,7 +155,7 @@ def move(
                 wallet = actual  # stale hint: retry against the wallet as it is
                 continue
             if exc.only_conflicts:
-                _backoff(attempt)
+                retry.backoff(attempt, step=0.002)
                 continue
             raise
         hints.put(staged.wallet)

@@ -258,6 +258,14 @@ def addon_key(addon_id: str) -> tuple[str, str]:
     return f"ADDON#{addon_id}", "ADDON"
 
 
+# The record behind each kind of invoice line: (label prefix, model, key function).
+_ITEMS: dict[LineItemType, tuple[str, Any, Any]] = {
+    LineItemType.SUBSCRIPTION: ("subscription", SubscriptionRecord, subscription_key),
+    LineItemType.TOKEN_BUNDLE: ("purchase", PurchaseRecord, purchase_key),
+    LineItemType.ADD_ON: ("addon", AddOnRecord, addon_key),
+}
+
+
 def account_key(user_id: str) -> tuple[str, str]:
     return f"ACCOUNT#{user_id}", "ACCOUNT"
 
@@ -666,6 +674,28 @@ def stage_new_checkout(
         tx.check("account", AccountRecord, *account_key(invoice.user_id), condition=condition)
 
 
+PENDING = "pending"  # subscriptions, purchases and add-ons share the value
+
+
+def _stage_item(
+    tx: Transaction, line: LineItem, status: str, now: str, *, only_if: str | None, stamps: dict[str, Any] | None = None
+) -> None:
+    """Move the record behind an invoice line to ``status`` (only if it is ``only_if``, else only if it
+    exists), setting the other ``stamps`` (attribute -> value) at the same time."""
+    label, model, key = _ITEMS[line.type]
+    actions = [model.status.set(status), model.updated_at.set(now)]
+    actions += [getattr(model, name).set(value) for name, value in (stamps or {}).items()]
+    condition = (model.status == only_if) if only_if else model.pk.exists()
+    tx.update(f"{label}:{line.item_id}", model(*key(line.item_id)), actions, condition)
+
+
+def _stage_account(tx: Transaction, user_id: str, subscription_id: str, status: SubscriptionStatus | None) -> None:
+    """Keep the billing account's live subscriptions exact: set the status, or remove it (None)."""
+    path = AccountRecord.subscriptions[subscription_id]
+    action = path.set(status.value) if status is not None else path.remove()
+    tx.update("account", AccountRecord(*account_key(user_id)), [action], AccountRecord.pk.exists())
+
+
 def stage_close_pending(
     tx: Transaction, invoice: Invoice, status: InvoiceStatus, now: str, *, expired_before: str | None = None
 ) -> None:
@@ -693,44 +723,11 @@ def stage_close_pending(
         return_old=True,
     )
     for line in invoice.line_items:
+        closed = item_status[1] if line.type is LineItemType.TOKEN_BUNDLE else item_status[0]
+        cancelled = {"cancelled_at": now} if status is InvoiceStatus.CANCELLED and line.billing_period else {}
+        _stage_item(tx, line, closed.value, now, only_if=PENDING, stamps=cancelled)
         if line.type is LineItemType.SUBSCRIPTION:
-            tx.update(
-                f"subscription:{line.item_id}",
-                SubscriptionRecord(*subscription_key(line.item_id)),
-                [
-                    SubscriptionRecord.status.set(item_status[0].value),
-                    SubscriptionRecord.updated_at.set(now),
-                    *([SubscriptionRecord.cancelled_at.set(now)] if status is InvoiceStatus.CANCELLED else []),
-                ],
-                SubscriptionRecord.status == SubscriptionStatus.PENDING.value,
-            )
-            tx.update(
-                "account",
-                AccountRecord(*account_key(invoice.user_id)),
-                [AccountRecord.subscriptions[line.item_id].remove()],
-                AccountRecord.pk.exists(),
-            )
-        elif line.type is LineItemType.TOKEN_BUNDLE:
-            tx.update(
-                f"purchase:{line.item_id}",
-                PurchaseRecord(*purchase_key(line.item_id)),
-                [
-                    PurchaseRecord.status.set(item_status[1].value),
-                    PurchaseRecord.updated_at.set(now),
-                ],
-                PurchaseRecord.status == PurchaseStatus.PENDING.value,
-            )
-        else:
-            tx.update(
-                f"addon:{line.item_id}",
-                AddOnRecord(*addon_key(line.item_id)),
-                [
-                    AddOnRecord.status.set(item_status[0].value),
-                    AddOnRecord.updated_at.set(now),
-                    *([AddOnRecord.cancelled_at.set(now)] if status is InvoiceStatus.CANCELLED else []),
-                ],
-                AddOnRecord.status == SubscriptionStatus.PENDING.value,
-            )
+            _stage_account(tx, invoice.user_id, line.item_id, None)
 
 
 def read_checkout(
@@ -949,48 +946,26 @@ def stage_capture(
     tx.put("payment", payment_record(payment), PaymentRecord.pk.does_not_exist(), return_old=True)
     for line in invoice.line_items:
         starts, ends = periods.get(line.item_id, (now, None))
+        if line.type is LineItemType.TOKEN_BUNDLE:
+            _stage_item(
+                tx,
+                line,
+                PurchaseStatus.COMPLETED.value,
+                now,
+                only_if=PENDING,
+                stamps={"tokens_credited": True, "completed_at": now},
+            )
+            continue
+        _stage_item(
+            tx,
+            line,
+            SubscriptionStatus.ACTIVE.value,
+            now,
+            only_if=PENDING,
+            stamps={"starts_at": starts, **({"expires_at": ends} if ends else {})},
+        )
         if line.type is LineItemType.SUBSCRIPTION:
-            tx.update(
-                f"subscription:{line.item_id}",
-                SubscriptionRecord(*subscription_key(line.item_id)),
-                [
-                    SubscriptionRecord.status.set(SubscriptionStatus.ACTIVE.value),
-                    SubscriptionRecord.starts_at.set(starts),
-                    *([SubscriptionRecord.expires_at.set(ends)] if ends else []),
-                    SubscriptionRecord.updated_at.set(now),
-                ],
-                SubscriptionRecord.status == SubscriptionStatus.PENDING.value,
-            )
-            tx.update(
-                "account",
-                AccountRecord(*account_key(invoice.user_id)),
-                [AccountRecord.subscriptions[line.item_id].set(SubscriptionStatus.ACTIVE.value)],
-                AccountRecord.pk.exists(),
-            )
-        elif line.type is LineItemType.TOKEN_BUNDLE:
-            tx.update(
-                f"purchase:{line.item_id}",
-                PurchaseRecord(*purchase_key(line.item_id)),
-                [
-                    PurchaseRecord.status.set(PurchaseStatus.COMPLETED.value),
-                    PurchaseRecord.tokens_credited.set(True),
-                    PurchaseRecord.completed_at.set(now),
-                    PurchaseRecord.updated_at.set(now),
-                ],
-                PurchaseRecord.status == PurchaseStatus.PENDING.value,
-            )
-        else:
-            tx.update(
-                f"addon:{line.item_id}",
-                AddOnRecord(*addon_key(line.item_id)),
-                [
-                    AddOnRecord.status.set(SubscriptionStatus.ACTIVE.value),
-                    AddOnRecord.starts_at.set(starts),
-                    *([AddOnRecord.expires_at.set(ends)] if ends else []),
-                    AddOnRecord.updated_at.set(now),
-                ],
-                AddOnRecord.status == SubscriptionStatus.PENDING.value,
-            )
+            _stage_account(tx, invoice.user_id, line.item_id, SubscriptionStatus.ACTIVE)
 
 
 def stage_refund(
@@ -1036,44 +1011,12 @@ def stage_refund(
             PaymentRecord.pk.exists(),
         )
     for line in invoice.line_items:
+        if line.type is LineItemType.TOKEN_BUNDLE:
+            _stage_item(tx, line, PurchaseStatus.REFUNDED.value, now, only_if=None)
+            continue
+        _stage_item(tx, line, SubscriptionStatus.CANCELLED.value, now, only_if=None, stamps={"cancelled_at": now})
         if line.type is LineItemType.SUBSCRIPTION:
-            tx.update(
-                f"subscription:{line.item_id}",
-                SubscriptionRecord(*subscription_key(line.item_id)),
-                [
-                    SubscriptionRecord.status.set(SubscriptionStatus.CANCELLED.value),
-                    SubscriptionRecord.cancelled_at.set(now),
-                    SubscriptionRecord.updated_at.set(now),
-                ],
-                SubscriptionRecord.pk.exists(),
-            )
-            tx.update(
-                "account",
-                AccountRecord(*account_key(invoice.user_id)),
-                [AccountRecord.subscriptions[line.item_id].remove()],
-                AccountRecord.pk.exists(),
-            )
-        elif line.type is LineItemType.TOKEN_BUNDLE:
-            tx.update(
-                f"purchase:{line.item_id}",
-                PurchaseRecord(*purchase_key(line.item_id)),
-                [
-                    PurchaseRecord.status.set(PurchaseStatus.REFUNDED.value),
-                    PurchaseRecord.updated_at.set(now),
-                ],
-                PurchaseRecord.pk.exists(),
-            )
-        else:
-            tx.update(
-                f"addon:{line.item_id}",
-                AddOnRecord(*addon_key(line.item_id)),
-                [
-                    AddOnRecord.status.set(SubscriptionStatus.CANCELLED.value),
-                    AddOnRecord.cancelled_at.set(now),
-                    AddOnRecord.updated_at.set(now),
-                ],
-                AddOnRecord.pk.exists(),
-            )
+            _stage_account(tx, invoice.user_id, line.item_id, None)
 
 
 def record_partial_refund(invoice: Invoice, refunded_minor: int, now: str) -> bool:
