@@ -12,7 +12,7 @@ import pytest
 from vbwd.domain.catalog import CatalogItem, sort_key
 from vbwd.domain.enums import BillingPeriod, CatalogKind
 from vbwd.domain.errors import ConditionFailed, Conflict, NotFound, Unavailable, ValidationFailed
-from vbwd.services import catalog
+from vbwd.services import catalog, retry
 
 PLAN, BUNDLE, ADD_ON = CatalogKind.TARIFF_PLAN, CatalogKind.TOKEN_BUNDLE, CatalogKind.ADD_ON
 
@@ -95,7 +95,7 @@ def store(monkeypatch: pytest.MonkeyPatch) -> FakeCatalogStore:
     fake = FakeCatalogStore()
     monkeypatch.setattr(catalog, "store", fake)
     monkeypatch.setattr(catalog, "billing_refs", fake)
-    monkeypatch.setattr(catalog.retry, "backoff", lambda attempt, **kw: None)
+    monkeypatch.setattr(retry, "backoff", lambda attempt, **kw: None)
     return fake
 
 
