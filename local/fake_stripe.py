@@ -67,6 +67,8 @@ class FakeStripe:
             lines = params.get("line_items", [])
             total = sum(int(line["price_data"]["unit_amount"]) * int(line.get("quantity", 1)) for line in lines)
             currency = lines[0]["price_data"]["currency"] if lines else "usd"
+            if total < 50:  # Stripe's minimum charge (USD 0.50)
+                raise ValueError("amount_too_small")
             session_id = f"cs_test_{secrets.token_hex(12)}"
             session = {
                 "id": session_id,
@@ -126,7 +128,19 @@ class FakeStripe:
                 path = urlsplit(self.path).path
                 if path == "/v1/checkout/sessions":
                     params = unflatten(parse_qsl(raw, keep_blank_values=True))
-                    self._send(200, fake.create_session(params, self.headers.get("Idempotency-Key")))
+                    try:
+                        self._send(200, fake.create_session(params, self.headers.get("Idempotency-Key")))
+                    except ValueError as error:  # Stripe's error shape for a refused request
+                        self._send(
+                            400,
+                            {
+                                "error": {
+                                    "type": "invalid_request_error",
+                                    "code": str(error),
+                                    "message": "Amount must be at least $0.50 usd",
+                                }
+                            },
+                        )
                 elif path.startswith("/pay/") and path.endswith("/complete"):
                     status = fake.complete(path.split("/")[2])
                     self._send(200, f"<p>Paid (webhook answered {status}). You can close this page.</p>", "text/html")

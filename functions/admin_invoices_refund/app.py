@@ -9,8 +9,9 @@ app = http.resolver()
 
 @app.post("/api/v1/admin/invoices/<invoice_id>/refund")
 def refund(invoice_id: str, body: RefundInvoiceRequest) -> RefundResponse:
-    http.require(app)
-    return RefundResponse.of(refunds.refund_invoice(http.uuid_param(invoice_id, "invoice_id"), body.reason))
+    admin = http.require(app)
+    invoice_id = http.uuid_param(invoice_id, "invoice_id")
+    return RefundResponse.of(refunds.refund_invoice(invoice_id, body.reason, admin_id=admin.subject))
 
 
 lambda_handler = http.entrypoint(app, metrics=True)

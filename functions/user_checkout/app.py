@@ -2,6 +2,7 @@
 
 from vbwd.api import http
 from vbwd.api.schemas.billing import CheckoutRequest, CheckoutResponse, checkout_response
+from vbwd.api.schemas.common import checked_key
 from vbwd.services import checkout
 
 app = http.resolver()
@@ -11,7 +12,7 @@ app = http.resolver()
 def create(body: CheckoutRequest) -> http.Response[CheckoutResponse]:
     caller = http.require(app)
     cart = checkout.Cart(body.plan_id, tuple(body.token_bundle_ids), tuple(body.add_on_ids))
-    order = checkout.checkout(caller.subject, cart, http.header(app, "idempotency-key"))
+    order = checkout.checkout(caller.subject, cart, checked_key(http.header(app, "idempotency-key")))
     headers = {"Idempotent-Replayed": "true"} if order.replayed else None
     return http.respond(checkout_response(order), 201, headers)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -99,21 +98,18 @@ def get_settings() -> Settings:
 def reset_settings() -> None:
     """Forget cached settings and secrets (tests and the local runner change the environment)."""
     get_settings.cache_clear()
-    _secret_cache.clear()
+    from aws_lambda_powertools.utilities import parameters
 
-
-_secret_cache: dict[str, str] = {}
-_secret_lock = threading.Lock()
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 def _aws_secret(arn: str) -> str:
-    with _secret_lock:
-        if arn not in _secret_cache:
-            # Powertools caches per container; boto3 is only loaded by functions that need a secret.
-            from aws_lambda_powertools.utilities import parameters
+    """A Secrets Manager value, cached by Powertools for 5 minutes: a rotated or newly set secret (the
+    real Stripe keys after the first deploy) is picked up without recycling containers. boto3 is loaded
+    only by the functions that read a secret."""
+    from aws_lambda_powertools.utilities import parameters
 
-            _secret_cache[arn] = str(parameters.get_secret(arn, max_age=300))
-        return _secret_cache[arn]
+    return str(parameters.get_secret(arn, max_age=300))
 
 
 def _local_jwt_key(settings: Settings) -> str:

@@ -23,14 +23,18 @@ def new_id() -> str:
     return str(_uuid7_from(time.time_ns() // 1_000_000, int.from_bytes(os.urandom(10), "big") >> 6))
 
 
+_MAX_MS = (1 << 48) - 1  # UUIDv7 holds 48 bits of milliseconds: 1970 to the year 10889
+
+
 def lowest_id_at(epoch_ms: int) -> str:
-    """The smallest UUIDv7 of a millisecond: a range bound for "created at or after"."""
-    return str(_uuid7_from(epoch_ms, 0))
+    """The smallest UUIDv7 of a millisecond: a range bound for "created at or after" (clamped to what a
+    UUIDv7 can hold, so dates before 1970 mean "from the beginning")."""
+    return str(_uuid7_from(min(max(epoch_ms, 0), _MAX_MS), 0))
 
 
 def highest_id_at(epoch_ms: int) -> str:
-    """The largest UUIDv7 of a millisecond: a range bound for "created at or before"."""
-    return str(_uuid7_from(epoch_ms, _MAX_RANDOM))
+    """The largest UUIDv7 of a millisecond: a range bound for "created at or before" (clamped)."""
+    return str(_uuid7_from(min(max(epoch_ms, 0), _MAX_MS), _MAX_RANDOM))
 
 
 def parse_uuid(value: str) -> str | None:

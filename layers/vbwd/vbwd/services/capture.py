@@ -170,6 +170,8 @@ def _review(payment: Payment, status: str, reason: str) -> Payment:
 
 def _replayed_payment(existing: Payment, invoice: Invoice | None) -> CaptureResult:
     """The same (provider, reference) was seen before: answer as it was answered then."""
+    if existing.status == "refunded":
+        return CaptureResult("rejected", invoice, reason="payment_refunded")  # refunded before it could pay
     if invoice is not None and existing.invoice_id != invoice.id:
         return CaptureResult("rejected", invoice, reason="reference_used_for_another_invoice")
     if existing.status == "captured":

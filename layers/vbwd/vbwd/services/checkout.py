@@ -128,6 +128,17 @@ def _offending(cart: Cart, catalog: dict[str, CatalogItem]) -> list[dict[str, st
         check("plan_id", cart.plan_id, CatalogKind.TARIFF_PLAN, "tariff plan")
     for index, bundle_id in enumerate(cart.bundle_ids):
         check(f"token_bundle_ids.{index}", bundle_id, CatalogKind.TOKEN_BUNDLE, "token bundle")
+        bundle = catalog.get(bundle_id)
+        if bundle is not None and bundle.is_active and bundle.price_minor == 0:
+            # Free tokens are an admin's grant (with its ledger entry), never a checkout anyone can repeat.
+            problems.append(
+                {
+                    "field": f"token_bundle_ids.{index}",
+                    "message": f"token bundle {bundle_id} is free: tokens without payment are granted by an admin",
+                    "type": "free_bundle",
+                    "id": bundle_id,
+                }
+            )
     for index, addon_id in enumerate(cart.addon_ids):
         check(f"add_on_ids.{index}", addon_id, CatalogKind.ADD_ON, "add-on")
     return problems
@@ -344,18 +355,19 @@ def _replay(user_id: str, key: str, request_hash: str, stored: tuple[str, str] |
     invoice = store.get_invoice(invoice_id)
     if invoice is None:  # pragma: no cover - written in the same transaction as the key
         raise Unavailable()
-    return load(invoice, replayed=True)
+    return _settle_free(load(invoice, replayed=True))  # a free cart whose capture failed settles now
 
 
 def _settle_free(order: Order) -> Order:
     """A zero-total cart (a free plan) is captured at once, through the one capture path."""
-    if order.invoice.total_minor != 0:
+    if order.invoice.total_minor != 0 or order.invoice.status is not InvoiceStatus.PENDING:
         return order
     from vbwd.services import capture
 
     invoice = order.invoice
     result = capture.capture(invoice.id, "free", f"free-{invoice.id}", 0, invoice.currency, user_hint=invoice.user_id)
-    return load(result.invoice or invoice) if result.status in {"paid", "already_paid"} else order
+    settled = result.status in {"paid", "already_paid"}
+    return load(result.invoice or invoice, replayed=order.replayed) if settled else order
 
 
 def checkout(user_id: str, cart: Cart, idempotency_key: str | None = None) -> Order:
@@ -382,6 +394,12 @@ def checkout(user_id: str, cart: Cart, idempotency_key: str | None = None) -> Or
         except TransactionCancelled as exc:
             if idempotency_key and (reason := exc.failed("idempotency")):
                 return _replay(user_id, idempotency_key, request_hash, store.idempotency_record(reason.item))
+            if exc.failed(store.PLAN_GUARD):
+                raise Conflict(
+                    "You already have a pending or active subscription to this plan: use it, or cancel its "
+                    "pending invoice first.",
+                    code="plan_already_subscribed",
+                ) from exc
             if exc.failed("account") and order.addons and not order.subscription:
                 continue  # the parent changed under us: re-read and re-decide (it may now be gone: 422)
             if exc.failed("invoice_number") or exc.failed("account") or exc.only_conflicts:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from vbwd.domain.billing import CaptureResult
 from vbwd.domain.enums import Role
 from vbwd.domain.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
-from vbwd.services import capture, invoices, signatures
+from vbwd.services import capture, invoices, signatures, users
 from vbwd.settings import payment_webhook_secret
 
 MANUAL = "manual"
@@ -24,6 +24,7 @@ def authorize_capture(authorization: str | None, signature: str | None, body: by
         principal = authz.authenticate(authorization)
         if principal.role is not Role.ADMIN:
             raise Forbidden("Only an admin or a signed provider callback can capture a payment.")
+        users.require_active_admin(principal.subject)
         return f"admin:{principal.subject}"
     if signature:
         if signatures.verify(body, signature, payment_webhook_secret()):
@@ -60,7 +61,8 @@ def capture_payment(
     return _answer(capture.capture(invoice_id, provider, reference, amount_minor, currency))
 
 
-def mark_paid(invoice_id: str, reference: str) -> CaptureResult:
+def mark_paid(invoice_id: str, reference: str, admin_id: str) -> CaptureResult:
     """The admin convenience: the amount is the invoice's total."""
+    users.require_active_admin(admin_id)
     invoice = invoices.get(invoice_id)
     return _answer(capture.capture(invoice_id, MANUAL, reference, invoice.total_minor, invoice.currency))

@@ -16,7 +16,7 @@ from vbwd.domain.enums import InvoiceStatus, LedgerType
 from vbwd.domain.errors import Conflict, NotFound, TransactionCancelled, Unavailable
 from vbwd.domain.tokens import Credit, Wallet
 from vbwd.observability import metric
-from vbwd.services import capture, retry
+from vbwd.services import capture, retry, users
 from vbwd.services import tokens as token_service
 from vbwd.store import billing as store
 from vbwd.store import outbox
@@ -47,7 +47,9 @@ def reversals(invoice: Invoice, wallet: Wallet | None) -> tuple[list[Credit], in
     return debits, shortfall
 
 
-def refund_invoice(invoice_id: str, reason: str, source: str = "admin") -> RefundResult:
+def refund_invoice(invoice_id: str, reason: str, source: str = "admin", *, admin_id: str | None = None) -> RefundResult:
+    if admin_id is not None:
+        users.require_active_admin(admin_id)
     for attempt in range(MAX_ATTEMPTS):
         invoice = store.get_invoice(invoice_id)
         if invoice is None:

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 import stripe
 
-from vbwd.domain import clock
+from vbwd.domain import clock, money
+from vbwd.domain.billing import Payment
 from vbwd.domain.enums import InvoiceStatus
-from vbwd.domain.errors import Conflict, MalformedRequest
+from vbwd.domain.errors import Conflict, MalformedRequest, Unavailable, ValidationFailed
+from vbwd.observability import logger, metric
 from vbwd.services import capture, invoices, refunds
 from vbwd.settings import get_settings, stripe_api_key, stripe_webhook_secret
 from vbwd.store import billing as store
@@ -33,6 +35,27 @@ PROVIDER = "stripe"
 class InvalidSignature(MalformedRequest):
     code = "invalid_signature"
     default_message = "The Stripe-Signature header is missing, invalid or stale."
+
+
+# Stripe's API amounts use its own decimals per currency; vbwd's minor units follow ISO 4217. They differ
+# for ISK (ISO: 0 decimals; Stripe: 2, the last two always 00).
+_STRIPE_EXPONENT = {"ISK": 2}
+SESSION_MIN_SECONDS = 30 * 60  # Stripe refuses a Checkout Session that expires sooner
+SESSION_MAX_SECONDS = 24 * 3600
+
+
+def _shift(currency: str) -> int:
+    return _STRIPE_EXPONENT.get(currency.upper(), money.exponent(currency)) - money.exponent(currency)
+
+
+def to_stripe(minor: int, currency: str) -> int:
+    return int(minor * 10 ** _shift(currency))
+
+
+def from_stripe(amount: int, currency: str) -> int:
+    """vbwd minor units of a Stripe amount (an amount that is not a whole vbwd unit stays unequal: -1)."""
+    whole, rest = divmod(amount, 10 ** _shift(currency))
+    return whole if rest == 0 else -1
 
 
 def _client() -> stripe.StripeClient:
@@ -49,12 +72,18 @@ def create_checkout_session(user_id: str, invoice_id: str) -> tuple[str, str]:
             f"The invoice is {invoice.status.value}; only a pending invoice can be paid.",
             code=f"invoice_{invoice.status.value}",
         )
+    now = clock.now()
+    left = int((clock.parse_iso(invoice.expires_at) - now).total_seconds())
+    if left < SESSION_MIN_SECONDS:
+        # The session must close when the invoice does, and Stripe needs at least 30 minutes.
+        raise Conflict("The invoice expires too soon to be paid; check out again.", code="invoice_expired")
     settings = get_settings()
     params: dict[str, Any] = {
         "mode": "payment",
         "client_reference_id": invoice.id,
         "metadata": {"invoice_id": invoice.id, "user_id": invoice.user_id, "invoice_number": invoice.invoice_number},
         "payment_intent_data": {"metadata": {"invoice_id": invoice.id, "user_id": invoice.user_id}},
+        "expires_at": int(now.timestamp()) + min(left, SESSION_MAX_SECONDS),
         "success_url": settings.checkout_success_url,
         "cancel_url": settings.checkout_cancel_url,
         "line_items": [
@@ -62,16 +91,25 @@ def create_checkout_session(user_id: str, invoice_id: str) -> tuple[str, str]:
                 "quantity": line.quantity,
                 "price_data": {
                     "currency": invoice.currency.lower(),
-                    "unit_amount": line.unit_price_minor,
+                    "unit_amount": to_stripe(line.unit_price_minor, invoice.currency),
                     "product_data": {"name": line.description},
                 },
             }
             for line in invoice.line_items
         ],
     }
-    session = _client().v1.checkout.sessions.create(
-        cast("SessionCreateParams", params), options={"idempotency_key": f"vbwd-invoice-{invoice.id}-checkout"}
-    )
+    try:
+        session = _client().v1.checkout.sessions.create(
+            cast("SessionCreateParams", params), options={"idempotency_key": f"vbwd-invoice-{invoice.id}-checkout"}
+        )
+    except stripe.InvalidRequestError as exc:  # e.g. below Stripe's minimum charge: nothing to retry
+        logger.warning("Stripe refused the Checkout Session", extra={"invoice_id": invoice.id, "error": str(exc)})
+        raise ValidationFailed(
+            f"Stripe cannot take this payment: {exc.user_message or exc.code}", code="payment_provider_refused"
+        ) from exc
+    except stripe.StripeError as exc:  # network, rate limits, Stripe's own errors
+        logger.warning("Stripe is unavailable", extra={"invoice_id": invoice.id, "error": str(exc)})
+        raise Unavailable("The payment provider is unavailable; retry.") from exc
     store.set_stripe_session(invoice.id, session.id, clock.iso(clock.now()))
     return str(session.url), str(session.id)
 
@@ -86,25 +124,44 @@ def _capture_session(session: dict[str, Any]) -> str:
     if not invoice_id:
         return "ignored:no_invoice"
     reference = session.get("payment_intent") or session["id"]
+    currency = str(session.get("currency") or "").upper()
     result = capture.capture(
         invoice_id,
         PROVIDER,
         str(reference),
-        int(session.get("amount_total") or 0),
-        str(session.get("currency") or "").upper(),
+        from_stripe(int(session.get("amount_total") or 0), currency),
+        currency,
         user_hint=(session.get("metadata") or {}).get("user_id"),
     )
     return f"{result.status}:{result.reason}" if result.reason else result.status
 
 
 def _charge_refunded(charge: dict[str, Any]) -> str:
-    reference = charge.get("payment_intent") or charge.get("id")
-    payment = store.get_payment(PROVIDER, str(reference))
-    if payment is None or payment.status not in {"captured", "refunded"}:
-        return "ignored:unknown_payment"
-    if int(charge.get("amount_refunded") or 0) >= int(charge.get("amount") or 0):
+    """A full refund refunds the invoice; a partial one is recorded and reverses nothing. A refund of a
+    payment that paid nothing (not captured yet -- events arrive in any order -- or kept for review) is
+    recorded on its payment, so that a capture arriving later for it is refused."""
+    reference = str(charge.get("payment_intent") or charge.get("id"))
+    currency = str(charge.get("currency") or "").upper()
+    amount = from_stripe(int(charge.get("amount") or 0), currency)
+    refunded = from_stripe(int(charge.get("amount_refunded") or 0), currency)
+    payment = store.get_payment(PROVIDER, reference)
+    if payment is None or payment.status in {"needs_review", "needs_refund"}:
+        seen = payment or Payment(
+            provider=PROVIDER,
+            reference=reference,
+            invoice_id=str((charge.get("metadata") or {}).get("invoice_id") or "unknown"),
+            amount_minor=amount,
+            currency=currency,
+            status="refunded",
+            reason="refunded_before_capture",
+            created_at=clock.iso(clock.now()),
+        )
+        payment = store.record_refund(seen, refunded, clock.iso(clock.now()))
+        if payment.status != "captured":  # a capture that won the race falls through to a normal refund
+            return "refund_recorded_on_payment"
+    if refunded >= amount:
         return refunds.refund_invoice(payment.invoice_id, "Refunded in Stripe", source=PROVIDER).status
-    return refunds.record_partial(payment.invoice_id, int(charge["amount_refunded"])).status
+    return refunds.record_partial(payment.invoice_id, refunded).status
 
 
 def _dispatch(event: dict[str, Any]) -> str:
@@ -141,6 +198,10 @@ def handle_webhook(payload: bytes, signature: str | None) -> dict[str, str]:
     now = clock.iso(clock.now())
     if not store.receive_event(PROVIDER, str(event["id"]), str(event["type"]), payload.decode("utf-8"), now):
         return {"status": "duplicate", "event_id": str(event["id"])}
-    outcome = _dispatch(event)  # any exception: 5xx, the event stays "received", Stripe retries
+    try:
+        outcome = _dispatch(event)
+    except Exception:
+        metric("StripeEventsFailed")  # alarm on it: the event stays "received" and Stripe retries (5xx)
+        raise
     store.event_processed(PROVIDER, str(event["id"]), outcome, clock.iso(clock.now()))
     return {"status": "processed", "event_id": str(event["id"]), "outcome": outcome}

@@ -243,7 +243,16 @@ def consume(
 def refund_usage(
     user_id: str, transaction_id: str, amount: int | None = None, idempotency_key: str | None = None
 ) -> Outcome:
-    """Credit back (part of) a usage. The total refunded never exceeds the usage (409 beyond it)."""
+    """Credit back (part of) a usage. The total refunded never exceeds the usage (409 beyond it). With an
+    idempotency key, a replay returns the original refund even after the usage is fully refunded."""
+    if idempotency_key is not None:
+        replayed = store.get_entry(user_id, f"refund#{transaction_id}#{idempotency_key}")
+        if replayed is not None:  # the write itself is still conditioned on the key: this only answers early
+            if replayed.request_hash != f"refund:{transaction_id}:{amount}":
+                raise Conflict(
+                    "This idempotency key was already used for a different refund.", code="idempotency_key_reused"
+                )
+            return Outcome(entries=(replayed,), wallet=balance(user_id), replayed=True)
     for _ in range(MAX_ATTEMPTS):
         usage = store.find_entry(user_id, transaction_id)
         if usage is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vbwd.domain import clock
 from vbwd.domain.enums import Role, UserStatus
-from vbwd.domain.errors import Conflict, NotFound
+from vbwd.domain.errors import Conflict, Forbidden, NotFound
 from vbwd.domain.users import User, normalize_email
 from vbwd.store import users as store
 
@@ -13,6 +13,15 @@ def get_user(user_id: str) -> User:
     user = store.get_user(user_id)
     if user is None:
         raise NotFound("User not found.")
+    return user
+
+
+def require_active_admin(user_id: str) -> User:
+    """For routes that move money: an access token outlives a disable or a demotion by up to 15 minutes,
+    so the account itself is checked (one GetItem)."""
+    user = store.get_user(user_id)
+    if user is None or not user.is_active or user.role is not Role.ADMIN:
+        raise Forbidden("This account may not move money (disabled, or no longer an admin).")
     return user
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, MapAttribute, NumberAttribute, UnicodeAttribute
@@ -230,6 +231,32 @@ class IdempotencyRecord(_BillingItem):
     request_hash = UnicodeAttribute()
     invoice_id = UnicodeAttribute()
     created_at = UnicodeAttribute()
+
+
+class PlanGuardRecord(_BillingItem):
+    """At most one live (pending or active) subscription per user and plan: written with the
+    subscription at checkout, removed when it is cancelled, expires or is refunded. Without it a free plan
+    could be checked out again and again, crediting its included tokens each time."""
+
+    class Meta:
+        pass
+
+    subscription_id = UnicodeAttribute()
+
+
+def plan_guard_key(user_id: str, plan_id: str) -> tuple[str, str]:
+    return f"PLANSUB#{user_id}#{plan_id}", "PLANSUB"
+
+
+PLAN_GUARD = "plan_guard"
+
+
+def _stage_plan_guard_removal(tx: Transaction, user_id: str, line: LineItem) -> None:
+    tx.delete(
+        PLAN_GUARD,
+        PlanGuardRecord(*plan_guard_key(user_id, line.catalog_item_id)),
+        PlanGuardRecord.pk.does_not_exist() | (PlanGuardRecord.subscription_id == line.item_id),
+    )
 
 
 class InvoiceNumberRecord(_BillingItem):
@@ -642,6 +669,11 @@ def stage_new_checkout(
         tx.put(
             f"subscription:{subscription.id}", subscription_record(subscription), SubscriptionRecord.pk.does_not_exist()
         )
+        tx.put(
+            PLAN_GUARD,
+            PlanGuardRecord(*plan_guard_key(invoice.user_id, subscription.plan_id), subscription_id=subscription.id),
+            PlanGuardRecord.pk.does_not_exist(),
+        )
     for purchase in purchases:
         tx.put(f"purchase:{purchase.id}", purchase_record(purchase), PurchaseRecord.pk.does_not_exist())
     for addon in addons:
@@ -728,6 +760,7 @@ def stage_close_pending(
         _stage_item(tx, line, closed.value, now, only_if=PENDING, stamps=cancelled)
         if line.type is LineItemType.SUBSCRIPTION:
             _stage_account(tx, invoice.user_id, line.item_id, None)
+            _stage_plan_guard_removal(tx, invoice.user_id, line)
 
 
 def read_checkout(
@@ -898,9 +931,40 @@ def record_payment(payment: Payment) -> Payment:
     try:
         with translated():
             payment_record(payment).save(condition=PaymentRecord.pk.does_not_exist())
-    except ConditionFailed as exc:
-        return payment_from(exc.item) or payment
+    except ConditionFailed:
+        return get_payment(payment.provider, payment.reference) or payment
     return payment
+
+
+def record_refund(payment: Payment, refunded_minor: int, now: str) -> Payment:
+    """A provider refunded a payment that paid no invoice (unknown, or kept for review/refund): keep it
+    as ``refunded``, so that a capture arriving later for the same reference is refused, and the review
+    queue no longer shows money that went back. Returns the stored payment; a ``captured`` one (a capture
+    that won the race) is returned untouched for the caller to refund its invoice."""
+    record = payment_record(replace(payment, status="refunded", reason=payment.reason or "refunded_before_capture"))
+    record.refunded_minor = refunded_minor
+    try:
+        with translated():
+            record.save(condition=PaymentRecord.pk.does_not_exist())
+        return replace(payment, status="refunded")
+    except ConditionFailed:
+        pass
+    existing = get_payment(payment.provider, payment.reference)
+    if existing is None or existing.status not in {"needs_review", "needs_refund"}:
+        return existing or payment
+    try:
+        with translated():
+            PaymentRecord(*payment_key(payment.provider, payment.reference)).update(
+                actions=[
+                    PaymentRecord.status.set("refunded"),
+                    PaymentRecord.refunded_minor.set(refunded_minor),
+                    PaymentRecord.updated_at.set(now),
+                ],
+                condition=PaymentRecord.status == existing.status,
+            )
+    except ConditionFailed:
+        return get_payment(payment.provider, payment.reference) or existing
+    return replace(existing, status="refunded")
 
 
 def read_for_capture(invoice_id: str, user_id: str | None) -> tuple[Invoice | None, Wallet | None, bool]:
@@ -1017,6 +1081,7 @@ def stage_refund(
         _stage_item(tx, line, SubscriptionStatus.CANCELLED.value, now, only_if=None, stamps={"cancelled_at": now})
         if line.type is LineItemType.SUBSCRIPTION:
             _stage_account(tx, invoice.user_id, line.item_id, None)
+            _stage_plan_guard_removal(tx, invoice.user_id, line)
 
 
 def record_partial_refund(invoice: Invoice, refunded_minor: int, now: str) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
-from vbwd.domain.errors import CancelReason, ConditionFailed, TransactionCancelled, Unavailable
+from vbwd.domain.errors import CancelReason, ConditionFailed, TransactionCancelled, Unavailable, ValidationFailed
 from vbwd.store.codec import decode_item
 
 _TRANSIENT = {
@@ -42,13 +42,28 @@ def _raw_item(exc: BaseException) -> dict[str, Any] | None:
     return decode_item(item) if isinstance(item, dict) else None
 
 
+# The reasons a business rule or a race can cancel a transaction; any other reason (ValidationError,
+# ItemCollectionSizeLimitExceeded, ...) is a defect, not a conflict to report or retry.
+_EXPECTED_REASONS = {"ConditionalCheckFailed", "TransactionConflict", "ThrottlingError"}
+
+
 def cancellation(exc: ClientError, labels: Sequence[str]) -> TransactionCancelled:
     """Reasons by label: DynamoDB reports one per item, in the order the items were sent."""
     reasons: dict[str, CancelReason] = {}
     for label, reason in zip(labels, exc.response.get("CancellationReasons") or [], strict=False):
         if reason.get("Code") not in (None, "None"):
             reasons[label] = CancelReason(code=reason["Code"], item=decode_item(reason.get("Item")))
+    unexpected = {label: r.code for label, r in reasons.items() if r.code not in _EXPECTED_REASONS}
+    if unexpected:
+        raise StorageFailure(f"transaction refused: {unexpected}") from exc
     return TransactionCancelled(reasons)
+
+
+def _bad_start_key(exc: BaseException) -> bool:
+    """DynamoDB refusing an ExclusiveStartKey: a cursor from another query, or a tampered one."""
+    cause = exc.cause if isinstance(exc, PynamoDBException) else exc
+    message = str(getattr(cause, "response", {}).get("Error", {}).get("Message", "")).lower()
+    return "start" in message and "key" in message
 
 
 @contextmanager
@@ -68,6 +83,8 @@ def translated(labels: Sequence[str] = ()) -> Iterator[None]:
         code = _code(exc)
         if code == "TransactionCanceledException" and isinstance(exc, ClientError):
             raise cancellation(exc, labels) from exc
+        if code == "ValidationException" and _bad_start_key(exc):
+            raise ValidationFailed.field("cursor", "does not belong to this query") from exc
         if code == "ConditionalCheckFailedException":
             raise ConditionFailed(_raw_item(exc)) from exc
         if code in _TRANSIENT:

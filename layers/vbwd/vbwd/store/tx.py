@@ -6,12 +6,15 @@ transaction was cancelled (``TransactionCancelled.reasons`` is keyed by label).
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Sequence
 from typing import Any
 
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from vbwd.domain.errors import Unavailable
 from vbwd.store.base import TableModel, connection
 from vbwd.store.errors import translated
 
@@ -117,11 +120,16 @@ def batch_get(
     found: dict[str, list[dict[str, Any]]] = {}
     client = connection().client
     with translated():
-        while request:
+        for attempt in range(8):
             response = client.batch_get_item(RequestItems=request)
             for table, items in response.get("Responses", {}).items():
                 found.setdefault(table, []).extend(items)
             request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(random.uniform(0, 0.01 * 2**attempt))  # noqa: S311 -- throttled: back off, with jitter
+        else:
+            raise Unavailable("DynamoDB left keys unprocessed; retry.")
     results: list[TableModel | None] = []
     for (table, key), (model, _, _) in zip(wanted, keys, strict=True):
         match = next((raw for raw in found.get(table, []) if all(raw.get(k) == v for k, v in key.items())), None)

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from vbwd.domain.errors import ValidationFailed
+
 
 class Strict(BaseModel):
     """Request bodies: unknown fields are refused (no mass assignment). Validators are built on first
@@ -39,3 +41,10 @@ class ErrorBody(View):
 class HealthResponse(View):
     status: str
     version: str
+
+
+def checked_key(key: str | None) -> str | None:
+    """An ``Idempotency-Key``: 1-255 printable ASCII characters (a longer one could not be stored)."""
+    if key is not None and (not 1 <= len(key) <= 255 or not all(0x21 <= ord(ch) <= 0x7E for ch in key)):
+        raise ValidationFailed.field("Idempotency-Key", "must be 1-255 printable ASCII characters")
+    return key

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictInt, StringConstraints, field_validator
 
-from vbwd.api.schemas.common import Strict, View
+from vbwd.api.schemas.common import Strict, View, checked_key
 from vbwd.domain.enums import LedgerType
 from vbwd.domain.errors import ValidationFailed
 from vbwd.domain.ids import parse_uuid
@@ -79,9 +79,7 @@ def idempotency_key(body_value: str | None, header_value: str | None) -> str:
         raise ValidationFailed.field(
             "idempotency_key", "is required (in the body or the Idempotency-Key header)", "missing"
         )
-    if len(key) > 255 or not all(0x21 <= ord(ch) <= 0x7E for ch in key):
-        raise ValidationFailed.field("idempotency_key", "must be 1-255 printable ASCII characters")
-    return key
+    return checked_key(key) or key
 
 
 class TransactionView(View):

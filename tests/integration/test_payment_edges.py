@@ -1,0 +1,240 @@
+"""Edge cases of payments and metering found in review: events out of order, repeated free plans,
+late Stripe sessions, replayed refunds, tampered cursors, revoked admins."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from local import stripe_events
+from local.fake_stripe import FakeStripe
+from tests.conftest import Client, register, reset_caches
+from tests.integration.shop import balance, checkout, invoice, make_bundle, make_plan, pay_manually
+from tests.integration.test_capture import completed, deliver
+from vbwd.domain import clock
+from vbwd.services import users
+from vbwd.store import billing as billing_store
+from vbwd.store.billing import InvoiceRecord, invoice_key
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    fake = FakeStripe().start()
+    os.environ["STRIPE_API_BASE"] = fake.url
+    reset_caches()
+    try:
+        yield fake
+    finally:
+        os.environ.pop("STRIPE_API_BASE", None)
+        reset_caches()
+        fake.stop()
+
+
+def test_a_refund_that_arrives_before_the_capture_stops_it(
+    client: Client, admin: dict[str, Any], user: dict[str, Any]
+) -> None:
+    bundle = make_bundle(client, admin)
+    placed = checkout(client, user, bundles=[bundle["id"]])
+    intent = f"pi_early_refund_{placed['invoice']['id']}"
+    refund = stripe_events.event("charge.refunded", stripe_events.charge(intent, 500, "usd", amount_refunded=500))
+    assert deliver(client, refund).json()["outcome"] == "refund_recorded_on_payment"
+    late = deliver(client, completed(placed, intent=intent))
+    assert late.status == 200 and late.json()["outcome"] == "rejected:payment_refunded"
+    assert invoice(client, user, placed["invoice"]["id"])["status"] == "pending"
+    assert balance(client, user) == 0
+    assert billing_store.get_payment("stripe", intent).status == "refunded"  # type: ignore[union-attr]
+
+
+def test_a_refund_of_a_payment_kept_for_review_closes_it(
+    client: Client, admin: dict[str, Any], user: dict[str, Any]
+) -> None:
+    bundle = make_bundle(client, admin)
+    placed = checkout(client, user, bundles=[bundle["id"]])
+    intent = f"pi_short_{placed['invoice']['id']}"
+    assert deliver(client, completed(placed, amount=100, intent=intent)).json()["outcome"].startswith("rejected")
+    assert billing_store.get_payment("stripe", intent).status == "needs_review"  # type: ignore[union-attr]
+    refund = stripe_events.event("charge.refunded", stripe_events.charge(intent, 100, "usd", amount_refunded=100))
+    assert deliver(client, refund).json()["outcome"] == "refund_recorded_on_payment"
+    assert billing_store.get_payment("stripe", intent).status == "refunded"  # type: ignore[union-attr]
+
+
+def test_one_live_subscription_per_plan(client: Client, admin: dict[str, Any], user: dict[str, Any]) -> None:
+    plan = make_plan(client, admin)
+    first = checkout(client, user, plan=plan["id"])
+    again = checkout(client, user, plan=plan["id"], expect=409)
+    assert again.json()["error"]["code"] == "plan_already_subscribed"
+    client.post(f"/api/v1/user/invoices/{first['invoice']['id']}/cancel", token=user["access_token"])
+    second = checkout(client, user, plan=plan["id"])  # the cancelled one no longer counts
+    pay_manually(client, admin, second["invoice"])
+    assert checkout(client, user, plan=plan["id"], expect=409).status == 409  # nor does paying free it
+    refunded = client.post(
+        f"/api/v1/admin/invoices/{second['invoice']['id']}/refund", {"reason": "test"}, token=admin["access_token"]
+    )
+    assert refunded.status == 200
+    checkout(client, user, plan=plan["id"])  # a refunded subscription no longer counts either
+
+
+def test_a_free_plan_cannot_be_farmed_for_tokens(client: Client, admin: dict[str, Any], user: dict[str, Any]) -> None:
+    free = make_plan(client, admin, price="0.00", tokens=50)
+    checkout(client, user, plan=free["id"])
+    for _ in range(3):
+        assert checkout(client, user, plan=free["id"], expect=409).status == 409
+    assert balance(client, user) == 50
+
+
+def test_free_token_bundles_cannot_be_bought(client: Client, admin: dict[str, Any], user: dict[str, Any]) -> None:
+    free = make_bundle(client, admin, price="0.00", tokens=100)
+    reply = checkout(client, user, bundles=[free["id"]], expect=422)
+    assert reply.json()["error"]["details"][0]["type"] == "free_bundle"
+    assert balance(client, user) == 0
+
+
+def test_pay_refuses_an_expired_invoice_and_sessions_close_with_it(
+    client: Client, admin: dict[str, Any], user: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    bundle = make_bundle(client, admin)
+    placed = checkout(client, user, bundles=[bundle["id"]])
+    path = f"/api/v1/user/invoices/{placed['invoice']['id']}/pay"
+    assert client.post(path, token=user["access_token"]).status == 200
+    expires = clock.parse_iso(placed["invoice"]["expires_at"])
+    assert int(fake_stripe.requests[-1]["params"]["expires_at"]) <= int(expires.timestamp())
+    soon = clock.iso(clock.now() + timedelta(minutes=10))
+    InvoiceRecord(*invoice_key(placed["invoice"]["id"])).update(actions=[InvoiceRecord.expires_at.set(soon)])
+    late = client.post(path, token=user["access_token"])
+    assert late.status == 409 and late.json()["error"]["code"] == "invoice_expired"
+
+
+def test_stripe_refusing_a_session_is_a_client_error(
+    client: Client, admin: dict[str, Any], user: dict[str, Any], fake_stripe: FakeStripe
+) -> None:
+    tiny = make_bundle(client, admin, price="0.10", tokens=1)
+    placed = checkout(client, user, bundles=[tiny["id"]])
+    reply = client.post(f"/api/v1/user/invoices/{placed['invoice']['id']}/pay", token=user["access_token"])
+    assert reply.status == 422 and reply.json()["error"]["code"] == "payment_provider_refused"
+
+
+def test_a_replayed_refund_returns_the_original(client: Client, admin: dict[str, Any]) -> None:
+    buyer = register(client)
+    client.post(
+        f"/api/v1/admin/users/{buyer['user']['id']}/tokens",
+        {"amount": 100, "reason": "fund", "idempotency_key": str(uuid.uuid4())},
+        token=admin["access_token"],
+    )
+    usage = client.post(
+        "/api/v1/user/tokens/consume", {"amount": 100, "idempotency_key": "u1"}, token=buyer["access_token"]
+    ).json()["transaction"]
+    headers = {"Idempotency-Key": "r-full"}
+    first = client.post(
+        "/api/v1/user/tokens/refund", {"transaction_id": usage["id"]}, token=buyer["access_token"], headers=headers
+    )
+    again = client.post(
+        "/api/v1/user/tokens/refund", {"transaction_id": usage["id"]}, token=buyer["access_token"], headers=headers
+    )
+    assert first.status == again.status == 200
+    assert again.json()["transaction"]["id"] == first.json()["transaction"]["id"]
+    assert again.json()["balance"] == 100
+    other = client.post(
+        "/api/v1/user/tokens/refund",
+        {"transaction_id": usage["id"], "amount": 5},
+        token=buyer["access_token"],
+        headers=headers,
+    )
+    assert other.status == 409 and other.json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_foreign_or_tampered_cursors_are_422(client: Client, admin: dict[str, Any], user: dict[str, Any]) -> None:
+    client.post(
+        f"/api/v1/admin/users/{user['user']['id']}/tokens",
+        {"amount": 10, "reason": "fund", "idempotency_key": str(uuid.uuid4())},
+        token=admin["access_token"],
+    )
+    for key in ("c1", "c2"):
+        client.post("/api/v1/user/tokens/consume", {"amount": 1, "idempotency_key": key}, token=user["access_token"])
+    page = client.get("/api/v1/user/tokens/transactions?limit=1", token=user["access_token"]).json()
+    moved = client.get(
+        f"/api/v1/user/tokens/transactions?limit=1&from=2999-01-01T00:00:00Z&cursor={page['next_cursor']}",
+        token=user["access_token"],
+    )
+    assert moved.status == 422 and moved.json()["error"]["details"][0]["field"] == "cursor"
+    import base64
+    import json
+
+    forged = base64.urlsafe_b64encode(json.dumps({"pk": "SUB#x", "sk": "SUB", "gsi1sk": "SUB#x"}).encode()).decode()
+    assert client.get(f"/api/v1/user/invoices?cursor={forged}", token=user["access_token"]).status == 422
+
+
+def test_dates_before_1970_mean_from_the_beginning(client: Client, admin: dict[str, Any], user: dict[str, Any]) -> None:
+    client.post(
+        f"/api/v1/admin/users/{user['user']['id']}/tokens",
+        {"amount": 10, "reason": "fund", "idempotency_key": str(uuid.uuid4())},
+        token=admin["access_token"],
+    )
+    reply = client.get(
+        "/api/v1/user/tokens/transactions?from=1960-01-01T00:00:00Z&to=2999-01-01T00:00:00Z", token=user["access_token"]
+    )
+    assert reply.status == 200 and len(reply.json()["items"]) == 1
+
+
+def test_oversized_idempotency_keys_are_422(client: Client, admin: dict[str, Any], user: dict[str, Any]) -> None:
+    bundle = make_bundle(client, admin)
+    reply = client.post(
+        "/api/v1/user/checkout",
+        {"token_bundle_ids": [bundle["id"]]},
+        token=user["access_token"],
+        headers={"Idempotency-Key": "k" * 3000},
+    )
+    assert reply.status == 422
+
+
+def test_a_disabled_admin_cannot_move_money(client: Client, admin: dict[str, Any], user: dict[str, Any]) -> None:
+    other_admin_email = f"ops-{uuid.uuid4().hex[:8]}@example.com"
+    users.ensure_admin(other_admin_email, "other-admin-password")
+    login = client.post("/api/v1/auth/login", {"email": other_admin_email, "password": "other-admin-password"}).json()
+    bundle = make_bundle(client, admin)
+    placed = checkout(client, user, bundles=[bundle["id"]])
+    client.post(f"/api/v1/admin/users/{login['user']['id']}/disable", token=admin["access_token"])
+    # the access token is still valid for up to 15 minutes, but money routes check the account itself
+    mark = client.post(
+        f"/api/v1/admin/invoices/{placed['invoice']['id']}/mark-paid",
+        {"payment_reference": "X"},
+        token=login["access_token"],
+    )
+    assert mark.status == 403
+    assert pay_manually(client, {"access_token": login["access_token"]}, placed["invoice"]).status == 403
+    assert invoice(client, user, placed["invoice"]["id"])["status"] == "pending"
+
+
+def test_a_free_cart_whose_capture_failed_settles_on_replay(
+    client: Client, admin: dict[str, Any], user: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vbwd.domain.errors import Unavailable
+    from vbwd.services import capture
+
+    free = make_plan(client, admin, price="0.00", tokens=5)
+    real = capture.capture
+
+    def unavailable(*args: Any, **kwargs: Any) -> Any:
+        raise Unavailable()
+
+    monkeypatch.setattr(capture, "capture", unavailable)
+    first = client.post(
+        "/api/v1/user/checkout",
+        {"plan_id": free["id"]},
+        token=user["access_token"],
+        headers={"Idempotency-Key": "free-once"},
+    )
+    assert first.status == 503
+    monkeypatch.setattr(capture, "capture", real)
+    again = client.post(
+        "/api/v1/user/checkout",
+        {"plan_id": free["id"]},
+        token=user["access_token"],
+        headers={"Idempotency-Key": "free-once"},
+    )
+    assert again.status == 201 and again.json()["invoice"]["status"] == "paid"
+    assert balance(client, user) == 5

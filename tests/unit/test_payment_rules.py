@@ -1,0 +1,56 @@
+"""Rules with no database: Stripe amounts, HMAC signatures, unexpected cancellation reasons."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from botocore.exceptions import ClientError
+
+from vbwd.services import signatures, stripe_payments
+from vbwd.store.errors import StorageFailure, cancellation
+
+
+@pytest.mark.parametrize(
+    ("minor", "currency", "stripe"),
+    [(500, "USD", 500), (1000, "JPY", 1000), (1000, "ISK", 100000), (1250, "KWD", 1250)],
+)
+def test_stripe_amounts(minor: int, currency: str, stripe: int) -> None:
+    assert stripe_payments.to_stripe(minor, currency) == stripe
+    assert stripe_payments.from_stripe(stripe, currency) == minor
+
+
+def test_a_stripe_amount_that_is_not_a_whole_vbwd_unit_never_matches() -> None:
+    assert stripe_payments.from_stripe(100050, "ISK") == -1
+
+
+def test_signatures_round_trip_and_refuse_tampering_and_staleness() -> None:
+    body = b'{"invoice_id": "x"}'
+    header = signatures.sign(body, "secret")
+    assert signatures.verify(body, header, "secret")
+    assert not signatures.verify(body + b" ", header, "secret")
+    assert not signatures.verify(body, header, "other")
+    assert not signatures.verify(body, signatures.sign(body, "secret", int(time.time()) - 301), "secret")
+    assert not signatures.verify(body, "t=abc,v1=00", "secret")
+    assert not signatures.verify(body, None, "secret")
+
+
+def _cancelled(*codes: str) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+            "CancellationReasons": [{"Code": code} for code in codes],
+        },
+        "TransactWriteItems",
+    )
+
+
+def test_conditions_and_conflicts_are_reported_by_label() -> None:
+    cancelled = cancellation(_cancelled("None", "ConditionalCheckFailed", "TransactionConflict"), ["a", "b", "c"])
+    assert cancelled.failed("b") is not None and cancelled.failed("a") is None
+    assert set(cancelled.reasons) == {"b", "c"}
+
+
+def test_any_other_cancellation_reason_is_a_defect_not_a_conflict() -> None:
+    with pytest.raises(StorageFailure, match="ValidationError"):
+        cancellation(_cancelled("None", "ValidationError"), ["a", "b"])
