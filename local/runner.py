@@ -113,6 +113,12 @@ def _is_text(content_type: str) -> bool:
 
 
 _router_state = threading.local()
+_invocation = threading.local()
+
+
+def current_function() -> str | None:
+    """The function this thread is running an invocation of (tests attribute DynamoDB calls with it)."""
+    return getattr(_invocation, "function", None)
 
 
 class _PerThread:
@@ -155,6 +161,12 @@ class LocalApi:
         template = template or tpl.load()
         self.functions = tpl.functions(template)
         self.default_authorizer, self.authorizers = tpl.api(template)
+        for spec in self.authorizers.values():
+            if not spec.simple_responses or spec.payload_version != "2.0":
+                raise NotImplementedError(
+                    f"{spec.name}: the runner replays simple-response, payload 2.0 "
+                    "Lambda authorizers (what template.yaml declares)"
+                )
         self.routes = [(route, *_compile(route.path)) for fn in self.functions.values() for route in fn.routes]
         self._containers: dict[str, list[ModuleType]] = {}  # every container started, per function
         self._idle: dict[str, list[ModuleType]] = {}  # the ones not handling an invocation now
@@ -199,10 +211,13 @@ class LocalApi:
         with self._load_lock:
             idle = self._idle.setdefault(logical_id, [])
             container = idle.pop() if idle else self._start_container(logical_id)
+        previous = getattr(_invocation, "function", None)
+        _invocation.function = logical_id
         try:
             handler = getattr(container, self.functions[logical_id].handler_name)
             return handler(event, LambdaContext(function_name=logical_id))
         finally:
+            _invocation.function = previous
             with self._load_lock:
                 self._idle[logical_id].append(container)
 

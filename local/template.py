@@ -148,15 +148,20 @@ def functions(template: dict[str, Any], root: Path = ROOT) -> dict[str, Function
 
 
 def environment(template: dict[str, Any], table_names: dict[str, str]) -> dict[str, str]:
-    """The functions' environment with references to tables resolved to local table names. Other
-    intrinsics (stage, secret ARNs) are left out, so the local defaults documented in the README apply."""
+    """The functions' environment: references to tables become local table names, references to template
+    parameters their defaults. Other intrinsics (secret ARNs) are left out, so the local defaults
+    documented in the README apply. The template keeps every variable in Globals, so one process-wide
+    environment is faithful for every function (a test checks that no function sets its own)."""
     env: dict[str, str] = {}
+    parameters = template.get("Parameters", {})
     variables = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     for name, value in variables.items():
         if isinstance(value, dict):
             ref = value.get("Ref")
             if ref in table_names:
                 env[name] = table_names[ref]
+            elif ref in parameters and "Default" in parameters[ref]:
+                env[name] = str(parameters[ref]["Default"])
             continue
         env[name] = str(value)
     return env

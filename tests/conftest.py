@@ -78,8 +78,9 @@ def db(dynamodb: ddb.DynamoDBLocal, session_tables: dict[str, str]) -> dict[str,
 
 
 @pytest.fixture
-def fresh_db(dynamodb: ddb.DynamoDBLocal, session_tables: dict[str, str]) -> Iterator[dict[str, str]]:
-    """An empty set of tables of its own, for tests that count or list everything."""
+def fresh_db(dynamodb: ddb.DynamoDBLocal, db: dict[str, str]) -> Iterator[dict[str, str]]:
+    """An empty set of tables of its own, for tests that count or list everything. It depends on ``db``
+    so that the session tables are set up first whatever the order of a test's arguments."""
     names = use_tables(dynamodb, f"f{next(_prefixes)}_")
     yield names
     use_tables(dynamodb, "s_")

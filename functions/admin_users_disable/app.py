@@ -10,8 +10,8 @@ app = http.resolver()
 
 @app.post("/api/v1/admin/users/<user_id>/disable")
 def disable(user_id: str) -> AdminUserView:
-    http.require(app)
-    return AdminUserView.of(users.set_status(http.uuid_param(user_id), UserStatus.DISABLED))
+    admin = http.require(app)
+    return AdminUserView.of(users.set_status(http.uuid_param(user_id), UserStatus.DISABLED, actor=admin.subject))
 
 
 lambda_handler = http.entrypoint(app)

@@ -10,8 +10,8 @@ app = http.resolver()
 
 @app.post("/api/v1/admin/users/<user_id>/enable")
 def enable(user_id: str) -> AdminUserView:
-    http.require(app)
-    return AdminUserView.of(users.set_status(http.uuid_param(user_id), UserStatus.ACTIVE))
+    admin = http.require(app)
+    return AdminUserView.of(users.set_status(http.uuid_param(user_id), UserStatus.ACTIVE, actor=admin.subject))
 
 
 lambda_handler = http.entrypoint(app)

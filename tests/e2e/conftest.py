@@ -45,6 +45,8 @@ class Http:
 def runner(dynamodb: ddb.DynamoDBLocal, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Http]:
     port = ddb.free_port()
     data_dir: Path = tmp_path_factory.mktemp("e2e-data")
+    log_path = data_dir / "runner.log"
+    log = open(log_path, "w")  # noqa: SIM115 -- kept open for the server's lifetime
     env = {
         **os.environ,
         **TEST_ENV,
@@ -68,7 +70,7 @@ def runner(dynamodb: ddb.DynamoDBLocal, tmp_path_factory: pytest.TempPathFactory
         ],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,  # a file, not a pipe: a pipe nobody reads would fill and stall the server
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -81,8 +83,8 @@ def runner(dynamodb: ddb.DynamoDBLocal, tmp_path_factory: pytest.TempPathFactory
         except requests.ConnectionError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read() if process.stdout else ""
             process.kill()
+            output = log_path.read_text()
             raise RuntimeError(f"the local runner did not start:\n{output}")
         time.sleep(0.2)
     try:
@@ -90,6 +92,7 @@ def runner(dynamodb: ddb.DynamoDBLocal, tmp_path_factory: pytest.TempPathFactory
     finally:
         process.terminate()
         process.wait(timeout=15)
+        log.close()
 
 
 @pytest.fixture(scope="session")

@@ -41,12 +41,19 @@ def test_reusing_a_rotated_token_revokes_its_family(client: Client) -> None:
 def test_concurrent_refresh_of_one_token_yields_at_most_one_new_pair(client: Client) -> None:
     pair = register(client)
     with ThreadPoolExecutor(8) as pool:
-        statuses = list(
-            pool.map(
-                lambda _: client.post("/api/v1/auth/refresh", {"refresh_token": pair["refresh_token"]}).status, range(8)
-            )
+        replies = list(
+            pool.map(lambda _: client.post("/api/v1/auth/refresh", {"refresh_token": pair["refresh_token"]}), range(8))
         )
+    statuses = [reply.status for reply in replies]
+    for reply in replies:
+        if reply.status == 200:  # the winner's new token died with its family
+            assert client.post("/api/v1/auth/refresh", {"refresh_token": reply.json()["refresh_token"]}).status == 401
     assert statuses.count(200) <= 1
+    assert statuses.count(401) >= 7
+    # a token used twice is a replay: its whole family is revoked, the winner's new token included
+    family_alive = client.post("/api/v1/auth/login", {"email": pair["user"]["email"], "password": "password123"})
+    assert family_alive.status == 200  # logging in again starts a new family
+    assert client.post("/api/v1/auth/refresh", {"refresh_token": pair["refresh_token"]}).status == 401
     assert set(statuses) <= {200, 401}
 
 
@@ -111,3 +118,22 @@ def test_admin_get_user(client: Client, admin: dict[str, Any]) -> None:
     missing = client.get("/api/v1/admin/users/01900000-0000-7000-8000-000000000099", token=admin["access_token"])
     assert missing.status == 404
     assert client.get("/api/v1/admin/users/not-a-uuid", token=admin["access_token"]).status == 422
+
+
+def test_an_admin_cannot_change_their_own_status(client: Client, admin: dict[str, Any]) -> None:
+    own = client.post(f"/api/v1/admin/users/{admin['user']['id']}/disable", token=admin["access_token"])
+    assert own.status == 409 and own.json()["error"]["code"] == "own_account"
+
+
+def test_a_disabled_users_token_stops_working_at_the_gateway(client: Client, admin: dict[str, Any]) -> None:
+    pair = register(client)
+    client.post(f"/api/v1/admin/users/{pair['user']['id']}/disable", token=admin["access_token"])
+    assert client.get("/api/v1/user/tokens/balance", token=pair["access_token"]).status == 401
+
+
+def test_unknown_email_and_wrong_password_give_the_same_answer(client: Client) -> None:
+    pair = register(client)
+    unknown = client.post("/api/v1/auth/login", {"email": "nobody-here@example.com", "password": "password123"})
+    wrong = client.post("/api/v1/auth/login", {"email": pair["user"]["email"], "password": "not-the-password"})
+    assert unknown.status == wrong.status == 401
+    assert unknown.body == wrong.body

@@ -198,14 +198,17 @@ def test_a_disabled_admin_cannot_move_money(client: Client, admin: dict[str, Any
     bundle = make_bundle(client, admin)
     placed = checkout(client, user, bundles=[bundle["id"]])
     client.post(f"/api/v1/admin/users/{login['user']['id']}/disable", token=admin["access_token"])
-    # the access token is still valid for up to 15 minutes, but money routes check the account itself
+    # the access token is still valid for up to 15 minutes, but the authorizer and the money routes check
+    # the account itself
     mark = client.post(
         f"/api/v1/admin/invoices/{placed['invoice']['id']}/mark-paid",
         {"payment_reference": "X"},
         token=login["access_token"],
     )
-    assert mark.status == 403
-    assert pay_manually(client, {"access_token": login["access_token"]}, placed["invoice"]).status == 403
+    assert mark.status == 401
+    assert pay_manually(client, {"access_token": login["access_token"]}, placed["invoice"]).status == 401
+    reenable = client.post(f"/api/v1/admin/users/{login['user']['id']}/enable", token=login["access_token"])
+    assert reenable.status == 401  # nor can it undo its own disable
     assert invoice(client, user, placed["invoice"]["id"])["status"] == "pending"
 
 

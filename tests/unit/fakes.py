@@ -87,6 +87,3 @@ class FakeUsersStore:
     def revoke_family(self, family_id: str) -> None:
         if family_id in self.families:
             self.families[family_id] = "revoked"
-
-    def family_active(self, family_id: str) -> bool:
-        return self.families.get(family_id) == "active"

@@ -60,7 +60,7 @@ def test_refresh_rotates_and_a_reused_token_revokes_the_family(store: FakeUsersS
 
 def test_disabled_user_cannot_login_or_refresh(store: FakeUsersStore) -> None:
     pair = auth.register("frank@example.com", "password123")
-    users.set_status(pair.user.id, UserStatus.DISABLED)
+    users.set_status(pair.user.id, UserStatus.DISABLED, actor="another-admin")
     with pytest.raises(Forbidden):
         auth.login("frank@example.com", "password123")
     with pytest.raises(Unauthenticated):
@@ -84,3 +84,18 @@ def test_ensure_admin_creates_then_is_idempotent_then_promotes(store: FakeUsersS
     promoted, _ = users.ensure_admin("henry@example.com", "new-admin-password")
     assert promoted.id == plain.id and promoted.role is Role.ADMIN
     assert auth.login("henry@example.com", "new-admin-password").user.role is Role.ADMIN
+
+
+def test_a_refresh_that_loses_a_race_revokes_the_family(store: FakeUsersStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from vbwd.domain.errors import CancelReason, TransactionCancelled
+
+    pair = auth.register("ivan@example.com", "password123")
+
+    def conflicted(old: object, new: object) -> None:
+        raise TransactionCancelled({"session": CancelReason("TransactionConflict")})
+
+    monkeypatch.setattr(store, "rotate_session", conflicted)
+    with pytest.raises(Unauthenticated):
+        auth.refresh(pair.refresh_token)
+    family = store.sessions[next(iter(store.sessions))].family_id
+    assert store.families[family] == "revoked"

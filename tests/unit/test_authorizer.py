@@ -9,9 +9,11 @@ import jwt
 import pytest
 
 from local import ROOT
-from vbwd.domain.enums import Role
+from vbwd.domain.enums import Role, UserStatus
+from vbwd.domain.users import User
 from vbwd.services import access_tokens, authorization
 from vbwd.settings import jwt_signing_key
+from vbwd.store import users as users_store
 
 
 def _load() -> Any:
@@ -23,6 +25,30 @@ def _load() -> Any:
 
 
 handler = _load()
+
+
+@pytest.fixture(autouse=True)
+def accounts(monkeypatch: pytest.MonkeyPatch) -> dict[str, User]:
+    """The authorizer reads the account behind a token (no network here: an in-memory table)."""
+    table = {
+        "user-1": _user("user-1", Role.ADMIN, UserStatus.ACTIVE),
+        "disabled-1": _user("disabled-1", Role.USER, UserStatus.DISABLED),
+        "demoted-1": _user("demoted-1", Role.USER, UserStatus.ACTIVE),
+    }
+    monkeypatch.setattr(users_store, "get_user", table.get)
+    return table
+
+
+def _user(user_id: str, role: Role, status: UserStatus) -> User:
+    return User(
+        id=user_id,
+        email=f"{user_id}@example.com",
+        role=role,
+        status=status,
+        created_at="t",
+        updated_at="t",
+        password_hash="x",
+    )
 
 
 class Context:
@@ -87,10 +113,25 @@ def test_an_expired_token_raises_unauthorized() -> None:
 
 
 def test_alg_none_raises_unauthorized() -> None:
-    unsigned = jwt.encode({"sub": "u", "role": "admin"}, "", algorithm="none")
+    claims = jwt.decode(access_tokens.issue("user-1", Role.ADMIN)[0], options={"verify_signature": False})
+    unsigned = jwt.encode(claims, "", algorithm="none")  # every claim right: only the algorithm is wrong
     with pytest.raises(Exception, match=r"^Unauthorized$"):
         handler(_event("GET /api/v1/admin/users", f"Bearer {unsigned}"), Context())
-    assert jwt_signing_key()  # the key exists: the refusal is about the algorithm
+    signed = jwt.encode(claims, jwt_signing_key(), algorithm="HS256")
+    assert handler(_event("GET /api/v1/admin/users", f"Bearer {signed}"), Context())["isAuthorized"] is True
+
+
+def test_a_disabled_account_is_401_even_with_a_valid_token() -> None:
+    token = access_tokens.issue("disabled-1", Role.USER)[0]
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        handler(_event("GET /api/v1/user/profile", f"Bearer {token}"), Context())
+
+
+def test_a_demoted_admin_token_no_longer_opens_admin_routes() -> None:
+    token = access_tokens.issue("demoted-1", Role.ADMIN)[0]
+    assert handler(_event("GET /api/v1/admin/users", f"Bearer {token}"), Context()) == {"isAuthorized": False}
+    allowed = handler(_event("GET /api/v1/user/profile", f"Bearer {token}"), Context())
+    assert allowed["context"]["role"] == "user"
 
 
 def test_route_policy() -> None:

@@ -333,5 +333,10 @@ def test_sort_key_orders_by_sort_order_then_name_and_fits_dynamodb() -> None:
     keys = [sort_key(2, "alpha", item_id), sort_key(1, "Zulu", item_id), sort_key(1, "beta", item_id)]
     assert sorted(keys) == [keys[2], keys[1], keys[0]]
     assert sort_key(10, "a", item_id) > sort_key(9, "z", item_id)
+    assert sorted([sort_key(1, "Pro Plus", item_id), sort_key(1, "Pro", item_id), sort_key(1, "Pro!", item_id)]) == [
+        sort_key(1, "Pro", item_id),
+        sort_key(1, "Pro Plus", item_id),
+        sort_key(1, "Pro!", item_id),
+    ]
     longest = sort_key(1_000_000, "\U0001f600" * 255, item_id)
     assert len(longest.encode()) <= 1024

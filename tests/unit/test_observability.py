@@ -9,20 +9,29 @@ import pytest
 
 from local import ROOT
 from vbwd import observability
+from vbwd.settings import reset_settings
 
 
 def test_tracing_is_off_outside_lambda_and_when_disabled(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
-    assert not observability.tracing_enabled()
-    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "fn")
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
-    assert not observability.tracing_enabled()
-    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
-    assert observability.tracing_enabled()
+    def enabled(**env: str | None) -> bool:
+        for name, value in env.items():
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
+        reset_settings()
+        return observability.tracing_enabled()
+
+    assert not enabled(AWS_LAMBDA_FUNCTION_NAME=None)
+    assert not enabled(AWS_LAMBDA_FUNCTION_NAME="fn", POWERTOOLS_TRACE_DISABLED="true")
+    assert enabled(AWS_LAMBDA_FUNCTION_NAME="fn", POWERTOOLS_TRACE_DISABLED="false")
+    monkeypatch.undo()
+    reset_settings()
 
 
 def test_an_untraced_handler_is_returned_as_is(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("AWS_LAMBDA_FUNCTION_NAME", raising=False)
+    reset_settings()
 
     def handler(event: dict[str, object], context: object) -> str:
         return "ok"

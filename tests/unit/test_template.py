@@ -87,6 +87,7 @@ def test_no_function_has_a_wildcard_dynamodb_policy(logical_id: str) -> None:
             if action.startswith("dynamodb:"):
                 for resource in _resources(statement):
                     assert resource != "*" and _table_of(resource), f"{logical_id}: {resource}"
+                    assert "*" not in str(resource), f"{logical_id}: {resource}"
 
 
 @pytest.mark.parametrize(
@@ -156,3 +157,17 @@ def test_openapi_document_is_current_and_covers_every_route() -> None:
             operation = document["paths"].get(route.path, {}).get(route.method.lower())
             assert operation is not None, route.route_key
             assert ("security" in operation) == (route.authorizer is not None), route.route_key
+
+
+def test_functions_take_their_environment_from_globals_only() -> None:
+    """The runner serves every function from one process with one environment: that is faithful only
+    while no function declares variables of its own."""
+    for name, fn in tpl.resources(TEMPLATE, "AWS::Serverless::Function").items():
+        assert "Environment" not in fn["Properties"], name
+
+
+def test_local_environment_resolves_tables_and_parameter_defaults() -> None:
+    env = tpl.environment(TEMPLATE, {"UsersTable": "x_UsersTable"})
+    assert env["USERS_TABLE"] == "x_UsersTable"
+    assert env["DEFAULT_CURRENCY"] == TEMPLATE["Parameters"]["DefaultCurrency"]["Default"]
+    assert "VBWD_JWT_SECRET_ARN" not in env  # local defaults apply instead of AWS secrets

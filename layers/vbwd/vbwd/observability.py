@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -26,8 +25,10 @@ _metrics: Any = None
 
 
 def tracing_enabled() -> bool:
-    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() in {"1", "true"}
-    return bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME")) and not disabled
+    from vbwd.settings import get_settings
+
+    settings = get_settings()
+    return bool(settings.lambda_function_name) and not settings.trace_disabled
 
 
 def traced(handler: Handler) -> Handler:

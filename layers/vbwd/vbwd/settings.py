@@ -39,6 +39,8 @@ class Settings(BaseModel):
     region: str = Field("us-east-1", alias="AWS_REGION")
     dynamodb_endpoint: str | None = Field(None, alias="DYNAMODB_ENDPOINT")
     data_dir: Path = Field(Path(".local"), alias="VBWD_DATA_DIR")
+    lambda_function_name: str | None = Field(None, alias="AWS_LAMBDA_FUNCTION_NAME")
+    trace_disabled: bool = Field(False, alias="POWERTOOLS_TRACE_DISABLED")
 
     users_table: str = Field("UsersTable", alias="USERS_TABLE")
     sessions_table: str = Field("SessionsTable", alias="SESSIONS_TABLE")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from vbwd.domain.enums import BillingPeriod, CatalogKind
 
 MAX_SORT_ORDER = 1_000_000
+SORT_SEPARATOR = "\x01"
 MAX_NAME = 255
 MAX_DESCRIPTION = 5000
 MAX_SLUG = 100
@@ -48,8 +49,10 @@ def sort_key(sort_order: int, name: str, item_id: str) -> str:
     """Index sort key: ``sort_order`` first, then the name (case-insensitively), then the id.
 
     The name part is cut to its first 200 characters so that the key stays within DynamoDB's 1024 bytes
-    for a sort key whatever the script (names that agree on 200 characters are then ordered by id)."""
-    return f"{sort_order:07d}#{name.casefold()[:_SORT_NAME_CHARS]}#{item_id}"
+    for a sort key whatever the script (names that agree on 200 characters are then ordered by id).
+    The parts are joined with U+0001, below every character a name may hold (names refuse control
+    characters), so "Pro" sorts before "Pro Plus"."""
+    return f"{sort_order:07d}{SORT_SEPARATOR}{name.casefold()[:_SORT_NAME_CHARS]}{SORT_SEPARATOR}{item_id}"
 
 
 def slugify(name: str) -> str:

@@ -27,20 +27,31 @@ def exponent(currency: str) -> int:
     return _EXPONENTS.get(currency.upper(), 2)
 
 
-def to_minor(value: Decimal | int | float | str, currency: str) -> int:
-    """Parse a price into minor units. Raises ValueError for non-numbers, negatives, NaN/inf and for
-    more decimals than the currency has (a price with three decimals is refused, never rounded)."""
+def parse_decimal(value: Decimal | int | float | str) -> Decimal:
+    """A finite, non-negative decimal of sane size, or ValueError (never a decimal signal: "1e999999999"
+    or "abc" from a client is a validation error, not a crash)."""
     if isinstance(value, bool):
         raise ValueError("must be a number, not a boolean")
     try:
-        amount = Decimal(str(value)) if not isinstance(value, Decimal) else value
-    except InvalidOperation as exc:
+        amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
+    except (InvalidOperation, ArithmeticError) as exc:
         raise ValueError("must be a decimal number") from exc
     if not amount.is_finite():
         raise ValueError("must be a finite number")
     if amount < 0:
         raise ValueError("must not be negative")
+    if amount and amount.adjusted() > 12:
+        raise ValueError("is too large")
+    return amount
+
+
+def to_minor(value: Decimal | int | float | str, currency: str) -> int:
+    """Parse a price into minor units. Raises ValueError for non-numbers, negatives, NaN/inf, absurd sizes
+    and for more decimals than the currency has (a price with three decimals is refused, never rounded)."""
+    amount = parse_decimal(value)
     places = exponent(currency)
+    if amount and amount.adjusted() < -places - 1:
+        raise ValueError(f"must have at most {places} decimal places")
     scaled = amount.scaleb(places)
     if scaled != scaled.to_integral_value():
         raise ValueError(f"must have at most {places} decimal places")

@@ -94,11 +94,11 @@ def refresh(refresh_token: str) -> TokenPair:
     try:
         store.rotate_session(current, successor)
     except TransactionCancelled as exc:
-        if exc.failed("session"):  # rotated concurrently: the same token was used twice
+        if "session" in exc.reasons:
+            # Used twice at once: whether DynamoDB says "condition failed" (the other use won) or
+            # "transaction conflict" (both in flight), it is a replay -- revoke the family.
             store.revoke_family(current.family_id)
-        if exc.failed("session") or exc.failed("family") or exc.failed("user"):
-            raise Unauthenticated(INVALID_REFRESH, code="invalid_refresh_token") from exc
-        raise
+        raise Unauthenticated(INVALID_REFRESH, code="invalid_refresh_token") from exc
     return _pair(user, token)
 
 

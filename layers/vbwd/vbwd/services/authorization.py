@@ -59,7 +59,23 @@ def require(principal: Principal | None, path: str) -> Principal:
     return principal
 
 
+def current(principal: Principal) -> Principal:
+    """A token outlives a disable or a demotion by up to 15 minutes; the authorizer checks the account
+    itself (one GetItem, cached with its decision for 60 s): a disabled account is a 401, an admin token
+    of a demoted account a 403 on admin routes."""
+    if principal.role is Role.SERVICE:
+        return principal  # API keys are checked against their own (revocable) record
+    from vbwd.store import users as users_store
+
+    user = users_store.get_user(principal.subject)
+    if user is None or not user.is_active:
+        raise Unauthenticated("This account is disabled.", code="account_disabled")
+    if principal.role is Role.ADMIN and user.role is not Role.ADMIN:
+        return Principal(subject=principal.subject, role=user.role)
+    return principal
+
+
 def authorize(authorization: str | None, route_key: str) -> Principal:
-    """401 (``Unauthenticated``) for a missing or bad credential; 403 (``Forbidden``) for a valid
-    one whose role may not use the route."""
-    return require(authenticate(authorization), path_of(route_key))
+    """401 (``Unauthenticated``) for a missing or bad credential or a disabled account; 403
+    (``Forbidden``) for a valid one whose role may not use the route."""
+    return require(current(authenticate(authorization)), path_of(route_key))

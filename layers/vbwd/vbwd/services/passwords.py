@@ -15,17 +15,21 @@ _dummy_hash: str | None = None
 
 
 def _get_hasher() -> PasswordHasher:
-    global _hasher
+    """The hasher, and the throwaway hash an unknown e-mail is checked against -- made together, so that
+    the first login of a container costs the same whether or not the e-mail exists."""
+    global _hasher, _dummy_hash
     if _hasher is None:
         with _lock:
             if _hasher is None:
                 settings = get_settings()
-                _hasher = PasswordHasher(
+                hasher = PasswordHasher(
                     time_cost=settings.argon2_time_cost,
                     memory_cost=settings.argon2_memory_kib,
                     parallelism=settings.argon2_parallelism,
                     type=Type.ID,
                 )
+                _dummy_hash = hasher.hash("vbwd-timing-equaliser")
+                _hasher = hasher
     return _hasher
 
 
@@ -48,7 +52,5 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def burn_time(password: str) -> None:
     """Verify against a throwaway hash, so an unknown e-mail takes as long as a wrong password."""
-    global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = hash_password("vbwd-timing-equaliser")
-    verify_password(_dummy_hash, password)
+    _get_hasher()
+    verify_password(_dummy_hash or "", password)

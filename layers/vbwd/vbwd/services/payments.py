@@ -21,7 +21,7 @@ def authorize_capture(authorization: str | None, signature: str | None, body: by
     if authorization:
         from vbwd.services import authorization as authz
 
-        principal = authz.authenticate(authorization)
+        principal = authz.current(authz.authenticate(authorization))  # a disabled account is a 401
         if principal.role is not Role.ADMIN:
             raise Forbidden("Only an admin or a signed provider callback can capture a payment.")
         users.require_active_admin(principal.subject)

@@ -29,7 +29,11 @@ def list_users(limit: int, cursor: str | None) -> tuple[list[User], str | None]:
     return store.list_users(limit, cursor)
 
 
-def set_status(user_id: str, status: UserStatus) -> User:
+def set_status(user_id: str, status: UserStatus, *, actor: str) -> User:
+    """Disable or enable an account -- never one's own (an admin cannot lock themselves out, nor undo
+    their own disable with a token that outlived it)."""
+    if user_id == actor:
+        raise Conflict("You cannot change the status of your own account.", code="own_account")
     return store.update_user(user_id, status=status, updated_at=clock.iso(clock.now()))
 
 

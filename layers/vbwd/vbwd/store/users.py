@@ -288,14 +288,6 @@ def revoke_family(family_id: str) -> None:
         pass  # already gone (expired by TTL): nothing to revoke
 
 
-def family_active(family_id: str) -> bool:
-    try:
-        with translated():
-            return SessionRecord.get(f"FAMILY#{family_id}", consistent_read=True).status == "active"
-    except DoesNotExist:
-        return False
-
-
 # --- API keys ---------------------------------------------------------------------------------------
 
 
@@ -358,5 +350,6 @@ def revoke_api_key(key_id: str, revoked_at: str) -> ApiKey:
                     condition=ApiKeyRecord.revoked_at.does_not_exist(),
                 )
         except ConditionFailed:  # revoked concurrently: revocation is idempotent
-            return _to_api_key(ApiKeyRecord.get(record.pk, consistent_read=True))
+            with translated():
+                return _to_api_key(ApiKeyRecord.get(record.pk, consistent_read=True))
     return _to_api_key(record)

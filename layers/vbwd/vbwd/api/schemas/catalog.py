@@ -8,7 +8,7 @@ partial, must change something, and may carry ``version`` as the optimistic-conc
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt, StringConstraints, ValidationInfo, field_validator, model_validator
@@ -30,7 +30,10 @@ from vbwd.domain.catalog import (
 from vbwd.domain.enums import BillingPeriod
 from vbwd.services.catalog import Page, default_currency
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME)]
+# No control characters: they could not be displayed, and the index sort key joins its parts with one.
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
 Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
 Slug = Annotated[str, StringConstraints(max_length=MAX_SLUG, pattern=SLUG_PATTERN)]
 Currency = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")]
@@ -52,14 +55,9 @@ def parse_price(value: Any, currency: str | None) -> Any:
         return None  # an explicit null: refused by the model's not-null rule
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         raise ValueError("must be a number or a decimal string")
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation as exc:
-        raise ValueError("must be a decimal number") from exc
+    amount = money.parse_decimal(value)  # raises ValueError: not a number, negative, absurdly large
     if currency is not None:
-        money.to_minor(amount, currency)  # raises ValueError: negative, too many decimals, too large
-    elif not amount.is_finite() or amount < 0:
-        raise ValueError("must be a finite number, not negative")
+        money.to_minor(amount, currency)  # raises ValueError: too many decimals, too large
     return amount
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, ConfigDict
 
 from vbwd.domain.errors import ValidationFailed
@@ -19,23 +17,6 @@ class Strict(BaseModel):
 
 class View(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
-
-
-class ErrorDetail(View):
-    field: str
-    location: str | None = None
-    message: str
-    type: str
-
-
-class ErrorInfo(View):
-    code: str
-    message: str
-    details: list[ErrorDetail] | list[dict[str, Any]]
-
-
-class ErrorBody(View):
-    error: ErrorInfo
 
 
 class HealthResponse(View):

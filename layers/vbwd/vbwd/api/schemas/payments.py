@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from pydantic import Field, StrictStr, field_validator, model_validator
@@ -43,7 +42,7 @@ class ManualPaymentRequest(Strict):
         self.currency = (self.currency or get_settings().default_currency).upper()
         if isinstance(self.amount, bool):
             raise ValueError("amount must be a number")
-        self.amount_minor = money.to_minor(Decimal(str(self.amount)), self.currency)
+        self.amount_minor = money.to_minor(self.amount, self.currency)
         return self
 
 
