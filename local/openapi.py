@@ -54,9 +54,12 @@ def build() -> dict[str, Any]:
         if resolver is None or not hasattr(resolver, "get_openapi_json_schema"):
             continue
         schema = json.loads(resolver.get_openapi_json_schema(title=TITLE, version=__version__))
+        body_model = getattr(module, "BODY", None)  # a body the handler parses itself (see http.parse)
         for path, operations in schema.get("paths", {}).items():
             for method, operation in operations.items():
                 operation["operationId"] = logical_id.removesuffix("Function")
+                if body_model is not None and "requestBody" not in operation:
+                    operation["requestBody"] = _request_body(body_model, document)
                 if f"{method.upper()} {path}" in secured:
                     operation["security"] = [{"bearerAuth": []}]
                 document["paths"].setdefault(path, {})[method] = operation
@@ -64,6 +67,17 @@ def build() -> dict[str, Any]:
     document["paths"] = dict(sorted(document["paths"].items()))
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
     return document
+
+
+def _request_body(model: Any, document: dict[str, Any]) -> dict[str, Any]:
+    """The requestBody of a route that validates its JSON body itself, from the same pydantic model."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    document["components"]["schemas"].update(schema.pop("$defs", {}))
+    document["components"]["schemas"][model.__name__] = schema
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+    }
 
 
 def render() -> str:

@@ -9,6 +9,7 @@ from vbwd.api.schemas.payments import CaptureResponse, ManualPaymentRequest
 from vbwd.services import payments, signatures
 
 app = http.resolver()
+BODY = ManualPaymentRequest  # validated after authentication (http.parse); the schema for OpenAPI
 
 
 @app.post("/api/v1/webhooks/payment")

@@ -29,6 +29,11 @@ def test_user_metering_walkthrough(runner: Http, admin_token: str, user: dict[st
         "/api/v1/user/tokens/consume", token=token, json={"amount": 4}, headers={"Idempotency-Key": "e2e-1"}
     )
     assert replay.headers["Idempotent-Replayed"] == "true" and replay.json()["balance"] == 6
+    headers = {"Content-Type": "application/json", "Idempotency-Key": "e2e-bad"}
+    malformed = runner.post("/api/v1/user/tokens/consume", token=token, data="[1,", headers=headers)
+    assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "malformed_request"
+    not_an_object = runner.post("/api/v1/user/tokens/consume", token=token, data="[1]", headers=headers)
+    assert not_an_object.status_code == 422  # valid JSON, but not a ConsumeRequest
     short = runner.post("/api/v1/user/tokens/consume", token=token, json={"amount": 7, "idempotency_key": "e2e-2"})
     assert short.status_code == 402 and short.json()["required"] == 7 and short.json()["balance"] == 6
     csv = runner.get("/api/v1/user/tokens/transactions", token=token, headers={"Accept": "text/csv"})
@@ -62,6 +67,11 @@ def test_service_api_keys(runner: Http, admin_token: str) -> None:
     user_id = customer["user"]["id"]
     grant(runner, admin_token, user_id, 50)
     base = f"/api/v1/service/users/{user_id}/tokens"
+    malformed = runner.post(f"{base}/consume", token=key, data="{nope", headers={"Content-Type": "application/json"})
+    assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "malformed_request"
+    unknown = runner.post(f"{base}/consume", token=key, json={"amount": 1, "idempotency_key": "svc-0", "tip": 1})
+    assert unknown.status_code == 422 and unknown.json()["error"]["details"][0]["field"] == "tip"
+    assert runner.get(f"{base}/balance", token=key).json()["balance"] == 50  # neither moved a token
     used = runner.post(f"{base}/consume", token=key, json={"amount": 20, "idempotency_key": "svc-1"})
     assert used.status_code == 200 and used.json()["balance"] == 30
     refunded = runner.post(
