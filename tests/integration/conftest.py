@@ -9,6 +9,7 @@ the run, listed by function.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -19,6 +20,8 @@ import pytest
 
 from local import runner
 from local import template as tpl
+from local.fake_stripe import FakeStripe
+from tests.conftest import reset_caches
 
 USED: dict[str, set[tuple[str, str]]] = defaultdict(set)
 MISSING: dict[str, set[tuple[str, str]]] = {}
@@ -102,3 +105,17 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"\nIAM audit: {sum(len(u) for u in USED.values())} (action, resource) pairs over {len(USED)} "
             "functions, all granted by template.yaml"
         )
+
+
+@pytest.fixture
+def fake_stripe() -> Iterator[FakeStripe]:
+    """The local fake of Stripe's API, with the SDK pointed at it (and the settings cache re-read)."""
+    fake = FakeStripe().start()
+    os.environ["STRIPE_API_BASE"] = fake.url
+    reset_caches()
+    try:
+        yield fake
+    finally:
+        os.environ.pop("STRIPE_API_BASE", None)
+        reset_caches()
+        fake.stop()

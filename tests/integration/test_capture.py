@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -16,7 +14,7 @@ from botocore.exceptions import EndpointConnectionError
 from local import stripe_events
 from local.fake_stripe import FakeStripe
 from local.runner import Reply
-from tests.conftest import Client, register, reset_caches
+from tests.conftest import Client, register
 from tests.ddb_calls import count_ddb_calls
 from tests.integration.shop import balance, checkout, invoice, make_addon, make_bundle, make_plan, pay_manually
 from vbwd.services import signatures
@@ -337,19 +335,6 @@ def test_a_stripe_capture_is_one_read_and_one_transaction(
 
 
 # --- Stripe ------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    fake = FakeStripe().start()
-    os.environ["STRIPE_API_BASE"] = fake.url
-    reset_caches()
-    try:
-        yield fake
-    finally:
-        os.environ.pop("STRIPE_API_BASE", None)
-        reset_caches()
-        fake.stop()
 
 
 def test_pay_opens_a_checkout_session(

@@ -3,9 +3,7 @@ late Stripe sessions, replayed refunds, tampered cursors, revoked admins."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -13,26 +11,13 @@ import pytest
 
 from local import stripe_events
 from local.fake_stripe import FakeStripe
-from tests.conftest import Client, register, reset_caches
+from tests.conftest import Client, register
 from tests.integration.shop import balance, checkout, invoice, make_bundle, make_plan, pay_manually
 from tests.integration.test_capture import completed, deliver
 from vbwd.domain import clock
 from vbwd.services import users
 from vbwd.store import billing as billing_store
 from vbwd.store.billing import InvoiceRecord, invoice_key
-
-
-@pytest.fixture
-def fake_stripe() -> Iterator[FakeStripe]:
-    fake = FakeStripe().start()
-    os.environ["STRIPE_API_BASE"] = fake.url
-    reset_caches()
-    try:
-        yield fake
-    finally:
-        os.environ.pop("STRIPE_API_BASE", None)
-        reset_caches()
-        fake.stop()
 
 
 def test_a_refund_that_arrives_before_the_capture_stops_it(

@@ -16,6 +16,7 @@ from vbwd.domain import clock
 from vbwd.domain.billing import AddOnSubscription, Invoice, LineItem, Subscription, TokenBundlePurchase
 from vbwd.domain.catalog import CatalogItem
 from vbwd.domain.enums import (
+    BillingPeriod,
     CatalogKind,
     InvoiceStatus,
     LineItemType,
@@ -161,6 +162,28 @@ def _parent(cart: Cart, plan_subscription_id: str | None, live: dict[str, Subscr
     )
 
 
+def _line(
+    kind: LineItemType,
+    item_id: str,
+    item: CatalogItem,
+    token_amount: int = 0,
+    billing_period: BillingPeriod | None = None,
+) -> LineItem:
+    """One line of one catalog item, its price snapshotted as the catalog has it now."""
+    return LineItem(
+        id=new_id(),
+        type=kind,
+        item_id=item_id,
+        catalog_item_id=item.id,
+        description=item.name,
+        quantity=1,
+        unit_price_minor=item.price_minor,
+        total_price_minor=item.price_minor,
+        token_amount=token_amount,
+        billing_period=billing_period,
+    )
+
+
 def plan_order(
     user_id: str, cart: Cart, catalog: dict[str, CatalogItem], live: dict[str, SubscriptionStatus], now: str
 ) -> Order:
@@ -197,20 +220,7 @@ def plan_order(
             created_at=now,
             updated_at=now,
         )
-        lines.append(
-            LineItem(
-                id=new_id(),
-                type=LineItemType.SUBSCRIPTION,
-                item_id=subscription.id,
-                catalog_item_id=plan.id,
-                description=plan.name,
-                quantity=1,
-                unit_price_minor=plan.price_minor,
-                total_price_minor=plan.price_minor,
-                token_amount=plan.included_tokens,
-                billing_period=plan.billing_period,
-            )
-        )
+        lines.append(_line(LineItemType.SUBSCRIPTION, subscription.id, plan, plan.included_tokens, plan.billing_period))
     purchases = []
     for bundle_id in cart.bundle_ids:
         bundle = catalog[bundle_id]
@@ -229,19 +239,7 @@ def plan_order(
             updated_at=now,
         )
         purchases.append(purchase)
-        lines.append(
-            LineItem(
-                id=new_id(),
-                type=LineItemType.TOKEN_BUNDLE,
-                item_id=purchase.id,
-                catalog_item_id=bundle.id,
-                description=bundle.name,
-                quantity=1,
-                unit_price_minor=bundle.price_minor,
-                total_price_minor=bundle.price_minor,
-                token_amount=purchase.token_amount,
-            )
-        )
+        lines.append(_line(LineItemType.TOKEN_BUNDLE, purchase.id, bundle, purchase.token_amount))
     parent = _parent(cart, subscription.id if subscription else None, live)
     addons = []
     for addon_id in cart.addon_ids:
@@ -262,19 +260,7 @@ def plan_order(
             updated_at=now,
         )
         addons.append(addon)
-        lines.append(
-            LineItem(
-                id=new_id(),
-                type=LineItemType.ADD_ON,
-                item_id=addon.id,
-                catalog_item_id=catalog_addon.id,
-                description=catalog_addon.name,
-                quantity=1,
-                unit_price_minor=catalog_addon.price_minor,
-                total_price_minor=catalog_addon.price_minor,
-                billing_period=addon.billing_period,
-            )
-        )
+        lines.append(_line(LineItemType.ADD_ON, addon.id, catalog_addon, billing_period=addon.billing_period))
     total = sum(line.total_price_minor for line in lines)
     expires = clock.iso(clock.parse_iso(now) + timedelta(hours=get_settings().invoice_ttl_hours))
     invoice = Invoice(

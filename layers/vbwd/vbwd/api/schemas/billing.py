@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 from pydantic import AfterValidator, Field
 
@@ -24,6 +24,14 @@ def _uuid(value: str) -> str:
 
 
 Uuid = Annotated[str, AfterValidator(_uuid)]
+V = TypeVar("V", bound=View)
+
+
+def _priced_view(view: type[V], record: Subscription | TokenBundlePurchase | AddOnSubscription) -> V:
+    """A view of a bought item: its fields by name, and ``price_minor`` as the decimal string ``price``."""
+    values = {name: getattr(record, name) for name in view.model_fields if name != "price"}
+    values["price"] = money.format_minor(record.price_minor, record.currency)
+    return view.model_validate(values)
 
 
 class CheckoutRequest(Strict):
@@ -126,23 +134,7 @@ class SubscriptionView(View):
 
     @classmethod
     def of(cls, sub: Subscription) -> SubscriptionView:
-        return cls(
-            id=sub.id,
-            user_id=sub.user_id,
-            plan_id=sub.plan_id,
-            plan_name=sub.plan_name,
-            status=sub.status,
-            billing_period=sub.billing_period,
-            price=money.format_minor(sub.price_minor, sub.currency),
-            currency=sub.currency,
-            trial_days=sub.trial_days,
-            included_tokens=sub.included_tokens,
-            invoice_id=sub.invoice_id,
-            created_at=sub.created_at,
-            starts_at=sub.starts_at,
-            expires_at=sub.expires_at,
-            cancelled_at=sub.cancelled_at,
-        )
+        return _priced_view(cls, sub)
 
 
 class PurchaseView(View):
@@ -160,19 +152,7 @@ class PurchaseView(View):
 
     @classmethod
     def of(cls, purchase: TokenBundlePurchase) -> PurchaseView:
-        return cls(
-            id=purchase.id,
-            bundle_id=purchase.bundle_id,
-            bundle_name=purchase.bundle_name,
-            token_amount=purchase.token_amount,
-            price=money.format_minor(purchase.price_minor, purchase.currency),
-            currency=purchase.currency,
-            status=purchase.status,
-            invoice_id=purchase.invoice_id,
-            tokens_credited=purchase.tokens_credited,
-            created_at=purchase.created_at,
-            completed_at=purchase.completed_at,
-        )
+        return _priced_view(cls, purchase)
 
 
 class AddOnView(View):
@@ -192,21 +172,7 @@ class AddOnView(View):
 
     @classmethod
     def of(cls, addon: AddOnSubscription) -> AddOnView:
-        return cls(
-            id=addon.id,
-            add_on_id=addon.add_on_id,
-            add_on_name=addon.add_on_name,
-            subscription_id=addon.subscription_id,
-            status=addon.status,
-            billing_period=addon.billing_period,
-            price=money.format_minor(addon.price_minor, addon.currency),
-            currency=addon.currency,
-            invoice_id=addon.invoice_id,
-            created_at=addon.created_at,
-            starts_at=addon.starts_at,
-            expires_at=addon.expires_at,
-            cancelled_at=addon.cancelled_at,
-        )
+        return _priced_view(cls, addon)
 
 
 class CheckoutResponse(View):

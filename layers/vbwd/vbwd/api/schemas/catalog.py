@@ -70,6 +70,11 @@ def _currency_of(info: ValidationInfo) -> str:
 
 
 class _Create(Strict):
+    @field_validator("price", mode="before", check_fields=False)
+    @classmethod
+    def _price(cls, value: Any, info: ValidationInfo) -> Any:
+        return parse_price(value, _currency_of(info))
+
     def fields(self) -> dict[str, Any]:
         """Keyword arguments for ``services.catalog.create``."""
         return self.model_dump()
@@ -86,6 +91,15 @@ class _Update(Strict):
         if value is None and info.field_name not in {"description", "version"}:
             raise ValueError("must not be null")
         return value
+
+    @field_validator("price", mode="before", check_fields=False)
+    @classmethod
+    def _price(cls, value: Any, info: ValidationInfo) -> Any:
+        if "currency" not in cls.model_fields:  # bundles and add-ons: always the system currency
+            return parse_price(value, default_currency())
+        # a plan update that does not name its currency leaves the decimals to the service (it knows the plan's)
+        currency = info.data.get("currency")
+        return parse_price(value, currency if isinstance(currency, str) else None)
 
     @model_validator(mode="after")
     def _changes_something(self) -> _Update:
@@ -111,11 +125,6 @@ class TarifPlanCreate(_Create):
     is_active: StrictBool = True
     sort_order: SortOrder = 0
 
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price(cls, value: Any, info: ValidationInfo) -> Any:
-        return parse_price(value, _currency_of(info))
-
 
 class TarifPlanUpdate(_Update):
     name: Name | None = None
@@ -130,12 +139,6 @@ class TarifPlanUpdate(_Update):
     is_active: StrictBool | None = None
     sort_order: SortOrder | None = None
 
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price(cls, value: Any, info: ValidationInfo) -> Any:
-        currency = info.data.get("currency")
-        return parse_price(value, currency if isinstance(currency, str) else None)
-
 
 class TokenBundleCreate(_Create):
     name: Name
@@ -144,11 +147,6 @@ class TokenBundleCreate(_Create):
     price: Price
     is_active: StrictBool = True
     sort_order: SortOrder = 0
-
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price(cls, value: Any) -> Any:
-        return parse_price(value, default_currency())
 
 
 class TokenBundleUpdate(_Update):
@@ -159,11 +157,6 @@ class TokenBundleUpdate(_Update):
     is_active: StrictBool | None = None
     sort_order: SortOrder | None = None
 
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price(cls, value: Any) -> Any:
-        return parse_price(value, default_currency())
-
 
 class AddOnCreate(_Create):
     name: Name
@@ -173,11 +166,6 @@ class AddOnCreate(_Create):
     is_active: StrictBool = True
     sort_order: SortOrder = 0
 
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price(cls, value: Any) -> Any:
-        return parse_price(value, default_currency())
-
 
 class AddOnUpdate(_Update):
     name: Name | None = None
@@ -186,11 +174,6 @@ class AddOnUpdate(_Update):
     billing_period: AddOnPeriod | None = None
     is_active: StrictBool | None = None
     sort_order: SortOrder | None = None
-
-    @field_validator("price", mode="before")
-    @classmethod
-    def _price(cls, value: Any) -> Any:
-        return parse_price(value, default_currency())
 
 
 class VersionRequest(Strict):
