@@ -49,6 +49,8 @@ NEEDS: dict[str, frozenset[str]] = {
     "AuthRegisterFunction": frozenset({"jwt", "argon2"}),  # hashes the password, issues tokens
     "AuthLoginFunction": frozenset({"jwt", "argon2"}),  # verifies the password, issues tokens
     "AuthRefreshFunction": frozenset({"jwt"}),  # issues a new access token
+    "UserInvoicesPayFunction": frozenset({"stripe", "requests"}),  # creates a Checkout Session
+    "WebhooksStripeFunction": frozenset({"stripe", "requests"}),  # verifies and parses Stripe events
 }
 # boto3 itself is not a dependency of the layer (botocore is): Powertools' parameters utility pulls it in
 # lazily, only where a secret is fetched. ``requests`` is stripe's HTTP client.

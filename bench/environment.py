@@ -37,6 +37,7 @@ def child_environment() -> dict[str, str]:
     root = Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = f"{root / 'layers' / 'vbwd'}{os.pathsep}{root}"
     env.pop("DYNAMODB_ENDPOINT", None)
+    env["AWS_LAMBDA_FUNCTION_NAME"] = "vbwd-cold-init"  # Lambda sets it in every init (vbwd/__init__.py reads it)
     return env
 
 

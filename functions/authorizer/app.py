@@ -7,6 +7,7 @@ whose role may not use the route is ``isAuthorized: false`` (403). The principal
 
 from typing import Any
 
+from vbwd import init_finished
 from vbwd.domain.errors import Forbidden, Unauthenticated
 from vbwd.observability import logger
 from vbwd.services import authorization
@@ -22,3 +23,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     except Forbidden:
         return {"isAuthorized": False}
     return {"isAuthorized": True, "context": {"user_id": principal.subject, "role": principal.role.value}}
+
+
+init_finished()  # the init is over: see vbwd/__init__.py

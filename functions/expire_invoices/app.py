@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from vbwd import init_finished
 from vbwd.observability import logger
 from vbwd.services import invoices
 
@@ -11,3 +12,6 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     result = invoices.expire_due()
     logger.info("expired pending invoices", extra=result)
     return result
+
+
+init_finished()  # the init is over: see vbwd/__init__.py

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
 from pydantic import BaseModel, ValidationError
 
-from vbwd import observability
+from vbwd import init_finished, observability
 from vbwd.api import errors
 from vbwd.domain.enums import Role
 from vbwd.domain.errors import Conflict, MalformedRequest, ValidationFailed
@@ -74,9 +74,11 @@ def entrypoint(app: APIGatewayHttpResolver, *, metrics: bool = False) -> Handler
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not chosen:  # decided at the first invocation, not at import
+            init_finished()  # a no-op unless something imported after the entrypoint was built
             chosen.append(cast(Handler, observability.traced(logged)))
         return chosen[0](event, context)
 
+    init_finished()  # the function module's last statement builds this: its init is over
     return handler
 
 
