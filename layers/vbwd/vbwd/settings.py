@@ -1,6 +1,8 @@
 """One typed settings object, read lazily from the environment.
 
-Nothing reads ``os.environ`` at import time: call :func:`get_settings` when a value is needed. Secrets have
+Nothing reads configuration from ``os.environ`` at import time: call :func:`get_settings` when a value is
+needed. (The one import-time read is not configuration: ``vbwd/__init__.py`` looks for the platform's
+``AWS_LAMBDA_FUNCTION_NAME`` to keep the GC out of a Lambda init, decision 50.) Secrets have
 three sources, in order: an explicit environment variable, an AWS secret (ARN in the environment, fetched
 once per container), and -- only when ``VBWD_STAGE=local`` -- a documented local default.
 """
