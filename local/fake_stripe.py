@@ -44,12 +44,16 @@ def _lists(node: Any) -> Any:
     return {key: _lists(value) for key, value in node.items()}
 
 
+class IdempotencyMismatch(Exception):
+    """A reused idempotency key with other parameters: Stripe answers 400 ``idempotency_error``."""
+
+
 class FakeStripe:
     def __init__(self, webhook_url: str | None = None, webhook_secret: str | None = None) -> None:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret
         self.sessions: dict[str, dict[str, Any]] = {}
-        self.by_idempotency_key: dict[str, str] = {}
+        self.by_idempotency_key: dict[str, tuple[str, dict[str, Any]]] = {}
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
@@ -63,7 +67,10 @@ class FakeStripe:
         with self._lock:
             self.requests.append({"params": params, "idempotency_key": idempotency_key})
             if idempotency_key and idempotency_key in self.by_idempotency_key:
-                return self.sessions[self.by_idempotency_key[idempotency_key]]
+                first_id, first_params = self.by_idempotency_key[idempotency_key]
+                if first_params != params:  # Stripe refuses a reused key with other parameters
+                    raise IdempotencyMismatch(idempotency_key)
+                return self.sessions[first_id]
             lines = params.get("line_items", [])
             total = sum(int(line["price_data"]["unit_amount"]) * int(line.get("quantity", 1)) for line in lines)
             currency = lines[0]["price_data"]["currency"] if lines else "usd"
@@ -91,7 +98,7 @@ class FakeStripe:
             }
             self.sessions[session_id] = session
             if idempotency_key:
-                self.by_idempotency_key[idempotency_key] = session_id
+                self.by_idempotency_key[idempotency_key] = (session_id, params)
             return session
 
     def complete(self, session_id: str) -> int:
@@ -130,6 +137,9 @@ class FakeStripe:
                     params = unflatten(parse_qsl(raw, keep_blank_values=True))
                     try:
                         self._send(200, fake.create_session(params, self.headers.get("Idempotency-Key")))
+                    except IdempotencyMismatch as error:
+                        message = f"Keys for idempotent requests can only be used with the same parameters ({error})"
+                        self._send(400, {"error": {"type": "idempotency_error", "message": message}})
                     except ValueError as error:  # Stripe's error shape for a refused request
                         self._send(
                             400,

@@ -351,7 +351,7 @@ def test_pay_opens_a_checkout_session(
     assert params["client_reference_id"] == order["invoice"]["id"]
     assert params["metadata"]["invoice_id"] == order["invoice"]["id"]
     assert [int(line["price_data"]["unit_amount"]) for line in params["line_items"]] == [900, 500, 500, 500]
-    assert sent["idempotency_key"] == f"vbwd-invoice-{order['invoice']['id']}-checkout"
+    assert sent["idempotency_key"] == f"vbwd-invoice-{order['invoice']['id']}-checkout-{params['expires_at']}"
     again = client.post(path, token=user["access_token"])
     assert again.json()["session_id"] == session_id  # the derived idempotency key gives the same session
     assert billing_store.get_invoice(order["invoice"]["id"]).stripe_session_id == session_id  # type: ignore[union-attr]

@@ -3,6 +3,7 @@ late Stripe sessions, replayed refunds, tampered cursors, revoked admins."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -46,6 +47,60 @@ def test_a_refund_of_a_payment_kept_for_review_closes_it(
     refund = stripe_events.event("charge.refunded", stripe_events.charge(intent, 100, "usd", amount_refunded=100))
     assert deliver(client, refund).json()["outcome"] == "refund_recorded_on_payment"
     assert billing_store.get_payment("stripe", intent).status == "refunded"  # type: ignore[union-attr]
+
+
+def test_refunds_of_a_second_payment_never_touch_the_invoice_the_first_one_paid(
+    client: Client, admin: dict[str, Any], user: dict[str, Any]
+) -> None:
+    bundle = make_bundle(client, admin)  # 500 minor units, 1000 tokens
+    placed = checkout(client, user, bundles=[bundle["id"]])
+    first, second = f"pi_first_{placed['invoice']['id']}", f"pi_second_{placed['invoice']['id']}"
+    assert deliver(client, completed(placed, intent=first)).json()["outcome"] == "paid"
+    assert deliver(client, completed(placed, intent=second)).json()["outcome"] == "double_payment:double_payment"
+    # Stripe sends charge.refunded for each refund of the second charge, with the running total
+    for refunded_so_far, status in ((200, "needs_refund"), (500, "refunded")):
+        charge = stripe_events.charge(second, 500, "usd", amount_refunded=refunded_so_far)
+        reply = deliver(client, stripe_events.event("charge.refunded", charge))
+        assert reply.status == 200 and reply.json()["outcome"] == "refund_recorded_on_payment"
+        assert billing_store.get_payment("stripe", second).status == status  # type: ignore[union-attr]
+    assert invoice(client, user, placed["invoice"]["id"])["status"] == "paid"  # the first payment still stands
+    assert balance(client, user) == 1000
+    assert billing_store.get_payment("stripe", first).status == "captured"  # type: ignore[union-attr]
+
+
+def test_a_partial_refund_before_the_capture_waits_for_it(
+    client: Client, admin: dict[str, Any], user: dict[str, Any]
+) -> None:
+    bundle = make_bundle(client, admin)
+    placed = checkout(client, user, bundles=[bundle["id"]])
+    intent = f"pi_partial_early_{placed['invoice']['id']}"
+    refund = stripe_events.event("charge.refunded", stripe_events.charge(intent, 500, "usd", amount_refunded=100))
+    early = deliver(client, refund)
+    assert early.status == 503  # Stripe delivers it again later
+    assert billing_store.get_payment("stripe", intent) is None  # nothing recorded that would block the capture
+    assert deliver(client, completed(placed, intent=intent)).json()["outcome"] == "paid"
+    again = deliver(client, refund)  # the redelivery, same event id
+    assert again.status == 200 and again.json()["outcome"] == "partial_recorded"
+    paid = invoice(client, user, placed["invoice"]["id"])
+    assert paid["status"] == "paid" and paid["refunded_amount"] == "1.00"
+    assert balance(client, user) == 1000  # a partial refund reverses nothing
+
+
+def test_a_retried_pay_sends_stripe_the_same_parameters_under_the_same_key(
+    client: Client, admin: dict[str, Any], user: dict[str, Any], fake_stripe: FakeStripe, monkeypatch: Any
+) -> None:
+    placed = checkout(client, user, bundles=[make_bundle(client, admin)["id"]])
+    path = f"/api/v1/user/invoices/{placed['invoice']['id']}/pay"
+    hour = clock.now().replace(minute=0, second=0, microsecond=0)
+    sessions = set()
+    for seconds in (1.25, 2.75, 3599.5):  # retries, seconds apart, within one hour
+        monkeypatch.setattr(clock, "now", lambda at=hour + timedelta(seconds=seconds): at)
+        reply = client.post(path, token=user["access_token"])
+        assert reply.status == 200, reply.body  # the fake, like Stripe, refuses a key reused with other parameters
+        sessions.add(reply.json()["session_id"])
+    assert len(sessions) == 1
+    assert len({request["idempotency_key"] for request in fake_stripe.requests}) == 1
+    assert len({json.dumps(request["params"], sort_keys=True) for request in fake_stripe.requests}) == 1
 
 
 def test_one_live_subscription_per_plan(client: Client, admin: dict[str, Any], user: dict[str, Any]) -> None:

@@ -126,6 +126,13 @@ class Payment:
     reason: str | None
     created_at: str
 
+    @property
+    def paid_its_invoice(self) -> bool:
+        """True for a payment that paid its invoice (``captured``, or ``refunded`` with its invoice). A
+        payment that paid nothing carries the reason it was kept (``needs_review``, ``needs_refund``, or
+        ``refunded`` with that reason or ``refunded_before_capture``)."""
+        return self.status == "captured" or (self.status == "refunded" and self.reason is None)
+
 
 @dataclass(frozen=True, slots=True)
 class CaptureResult:

@@ -13,6 +13,7 @@ while the money stays visible for review.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import stripe
@@ -63,9 +64,19 @@ def _client() -> stripe.StripeClient:
     return stripe.StripeClient(stripe_api_key(), base_addresses={"api": base} if base else None, max_network_retries=2)
 
 
+def session_expiry(invoice_expires: datetime, now: datetime) -> int:
+    """When the Checkout Session closes (epoch seconds): with its invoice, but at most 24 h ahead (Stripe's
+    limit) -- then 24 h after the start of the current hour. Stripe refuses an idempotency key reused with
+    other parameters, so a retried call must compute the same value: it depends on the invoice and the
+    hour, never on the second."""
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    return min(int(invoice_expires.timestamp()), int(hour.timestamp()) + SESSION_MAX_SECONDS)
+
+
 def create_checkout_session(user_id: str, invoice_id: str) -> tuple[str, str]:
     """A Stripe Checkout Session (``mode=payment``) with one line per invoice line, in minor units. The
-    Stripe idempotency key is derived from the invoice id, so a retried call returns the same session."""
+    Stripe idempotency key is derived from the invoice and the session's expiry, so a retried call (same
+    parameters) returns the same session."""
     invoice = invoices.get_for_user(user_id, invoice_id)
     if invoice.status is not InvoiceStatus.PENDING:
         raise Conflict(
@@ -73,8 +84,8 @@ def create_checkout_session(user_id: str, invoice_id: str) -> tuple[str, str]:
             code=f"invoice_{invoice.status.value}",
         )
     now = clock.now()
-    left = int((clock.parse_iso(invoice.expires_at) - now).total_seconds())
-    if left < SESSION_MIN_SECONDS:
+    expires_at = session_expiry(clock.parse_iso(invoice.expires_at), now)
+    if expires_at - now.timestamp() < SESSION_MIN_SECONDS:
         # The session must close when the invoice does, and Stripe needs at least 30 minutes.
         raise Conflict("The invoice expires too soon to be paid; check out again.", code="invoice_expired")
     settings = get_settings()
@@ -83,7 +94,7 @@ def create_checkout_session(user_id: str, invoice_id: str) -> tuple[str, str]:
         "client_reference_id": invoice.id,
         "metadata": {"invoice_id": invoice.id, "user_id": invoice.user_id, "invoice_number": invoice.invoice_number},
         "payment_intent_data": {"metadata": {"invoice_id": invoice.id, "user_id": invoice.user_id}},
-        "expires_at": int(now.timestamp()) + min(left, SESSION_MAX_SECONDS),
+        "expires_at": expires_at,
         "success_url": settings.checkout_success_url,
         "cancel_url": settings.checkout_cancel_url,
         "line_items": [
@@ -100,7 +111,8 @@ def create_checkout_session(user_id: str, invoice_id: str) -> tuple[str, str]:
     }
     try:
         session = _client().v1.checkout.sessions.create(
-            cast("SessionCreateParams", params), options={"idempotency_key": f"vbwd-invoice-{invoice.id}-checkout"}
+            cast("SessionCreateParams", params),
+            options={"idempotency_key": f"vbwd-invoice-{invoice.id}-checkout-{expires_at}"},
         )
     except stripe.InvalidRequestError as exc:  # e.g. below Stripe's minimum charge: nothing to retry
         logger.warning("Stripe refused the Checkout Session", extra={"invoice_id": invoice.id, "error": str(exc)})
@@ -137,16 +149,25 @@ def _capture_session(session: dict[str, Any]) -> str:
 
 
 def _charge_refunded(charge: dict[str, Any]) -> str:
-    """A full refund refunds the invoice; a partial one is recorded and reverses nothing. A refund of a
-    payment that paid nothing (not captured yet -- events arrive in any order -- or kept for review) is
-    recorded on its payment, so that a capture arriving later for it is refused."""
+    """Stripe sends ``charge.refunded`` for every refund of a charge, with the running total.
+
+    * The payment paid its invoice: a full refund refunds the invoice (once); a partial one is recorded on
+      it and reverses nothing.
+    * The payment paid nothing (kept for review, or not captured yet -- events arrive in any order): the
+      refund is recorded on the payment and never touches an invoice, which another payment may have paid.
+      A full refund closes it (``refunded``), and a capture arriving later for it is refused. A partial
+      refund of a payment not captured yet is answered 503: Stripe delivers it again, after the capture.
+    """
     reference = str(charge.get("payment_intent") or charge.get("id"))
     currency = str(charge.get("currency") or "").upper()
     amount = from_stripe(int(charge.get("amount") or 0), currency)
     refunded = from_stripe(int(charge.get("amount_refunded") or 0), currency)
+    now = clock.iso(clock.now())
     payment = store.get_payment(PROVIDER, reference)
-    if payment is None or payment.status in {"needs_review", "needs_refund"}:
-        seen = payment or Payment(
+    if payment is None or not payment.paid_its_invoice:
+        if payment is None and refunded < amount:
+            raise Unavailable("A partial refund of a payment that is not captured yet; deliver it again later.")
+        unpaid = payment or Payment(
             provider=PROVIDER,
             reference=reference,
             invoice_id=str((charge.get("metadata") or {}).get("invoice_id") or "unknown"),
@@ -154,11 +175,12 @@ def _charge_refunded(charge: dict[str, Any]) -> str:
             currency=currency,
             status="refunded",
             reason="refunded_before_capture",
-            created_at=clock.iso(clock.now()),
+            created_at=now,
         )
-        payment = store.record_refund(seen, refunded, clock.iso(clock.now()))
-        if payment.status != "captured":  # a capture that won the race falls through to a normal refund
+        payment = store.record_refund(unpaid, refunded, full=refunded >= amount, now=now)
+        if not payment.paid_its_invoice:
             return "refund_recorded_on_payment"
+        # a capture won the race: this payment paid its invoice after all
     if refunded >= amount:
         return refunds.refund_invoice(payment.invoice_id, "Refunded in Stripe", source=PROVIDER).status
     return refunds.record_partial(payment.invoice_id, refunded).status

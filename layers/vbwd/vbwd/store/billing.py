@@ -936,27 +936,30 @@ def record_payment(payment: Payment) -> Payment:
     return payment
 
 
-def record_refund(payment: Payment, refunded_minor: int, now: str) -> Payment:
-    """A provider refunded a payment that paid no invoice (unknown, or kept for review/refund): keep it
-    as ``refunded``, so that a capture arriving later for the same reference is refused, and the review
-    queue no longer shows money that went back. Returns the stored payment; a ``captured`` one (a capture
-    that won the race) is returned untouched for the caller to refund its invoice."""
-    record = payment_record(replace(payment, status="refunded", reason=payment.reason or "refunded_before_capture"))
+def record_refund(payment: Payment, refunded_minor: int, *, full: bool, now: str) -> Payment:
+    """A provider refunded a payment that paid no invoice (not captured yet, or kept for review/refund).
+    Its refunded total is kept on it; a full refund makes it ``refunded``, so that the review queue no
+    longer shows money that went back and a capture arriving later for the same reference is refused.
+    ``payment`` is written as given (a full refund of an unseen reference) when nothing is stored yet.
+    Returns the stored payment: a ``captured`` one (a capture that won the race) comes back untouched, for
+    the caller to refund its invoice."""
+    record = payment_record(payment)
     record.refunded_minor = refunded_minor
     try:
         with translated():
             record.save(condition=PaymentRecord.pk.does_not_exist())
-        return replace(payment, status="refunded")
+        return payment
     except ConditionFailed:
         pass
     existing = get_payment(payment.provider, payment.reference)
-    if existing is None or existing.status not in {"needs_review", "needs_refund"}:
+    if existing is None or existing.paid_its_invoice:
         return existing or payment
+    status = "refunded" if full else existing.status
     try:
         with translated():
             PaymentRecord(*payment_key(payment.provider, payment.reference)).update(
                 actions=[
-                    PaymentRecord.status.set("refunded"),
+                    PaymentRecord.status.set(status),
                     PaymentRecord.refunded_minor.set(refunded_minor),
                     PaymentRecord.updated_at.set(now),
                 ],
@@ -964,7 +967,7 @@ def record_refund(payment: Payment, refunded_minor: int, now: str) -> Payment:
             )
     except ConditionFailed:
         return get_payment(payment.provider, payment.reference) or existing
-    return replace(existing, status="refunded")
+    return replace(existing, status=status)
 
 
 def read_for_capture(invoice_id: str, user_id: str | None) -> tuple[Invoice | None, Wallet | None, bool]:
