@@ -119,6 +119,38 @@ def test_one_live_subscription_per_plan(client: Client, admin: dict[str, Any], u
     checkout(client, user, plan=plan["id"])  # a refunded subscription no longer counts either
 
 
+def test_a_plan_may_be_bought_again_once_its_paid_period_is_over(
+    client: Client, admin: dict[str, Any], user: dict[str, Any], monkeypatch: Any
+) -> None:
+    plan = make_plan(client, admin, period="monthly")
+    first = checkout(client, user, plan=plan["id"])
+    assert pay_manually(client, admin, first["invoice"]).status == 200
+    assert checkout(client, user, plan=plan["id"], expect=409).status == 409  # within the paid month
+    later = clock.now() + timedelta(days=32)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    second = checkout(client, user, plan=plan["id"])  # the month is over: the plan may be bought again
+    assert checkout(client, user, plan=plan["id"], expect=409).status == 409  # but only once
+    # refunding the old invoice leaves the new subscription's guard alone
+    refunded = client.post(
+        f"/api/v1/admin/invoices/{first['invoice']['id']}/refund", {"reason": "late"}, token=admin["access_token"]
+    )
+    assert refunded.status == 200, refunded.body
+    assert checkout(client, user, plan=plan["id"], expect=409).status == 409
+    guard = billing_store.PlanGuardRecord.get(*billing_store.plan_guard_key(user["user"]["id"], plan["id"]))
+    assert guard.subscription_id == second["subscription"]["id"]
+
+
+def test_a_one_time_plan_stays_bought(
+    client: Client, admin: dict[str, Any], user: dict[str, Any], monkeypatch: Any
+) -> None:
+    plan = make_plan(client, admin, period="one_time")
+    first = checkout(client, user, plan=plan["id"])
+    assert pay_manually(client, admin, first["invoice"]).status == 200
+    later = clock.now() + timedelta(days=3650)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert checkout(client, user, plan=plan["id"], expect=409).json()["error"]["code"] == "plan_already_subscribed"
+
+
 def test_a_free_plan_cannot_be_farmed_for_tokens(client: Client, admin: dict[str, Any], user: dict[str, Any]) -> None:
     free = make_plan(client, admin, price="0.00", tokens=50)
     checkout(client, user, plan=free["id"])

@@ -47,6 +47,15 @@ def reversals(invoice: Invoice, wallet: Wallet | None) -> tuple[list[Credit], in
     return debits, shortfall
 
 
+def ended_periods(invoice: Invoice, now: str) -> frozenset[str]:
+    """The invoice's subscriptions and add-ons whose paid period is over at ``now`` (the periods the
+    capture computed from the payment time)."""
+    if not invoice.paid_at:
+        return frozenset()
+    periods = capture.periods_for(invoice, invoice.paid_at)
+    return frozenset(item for item, (_, ends) in periods.items() if ends is not None and ends <= now)
+
+
 def refund_invoice(invoice_id: str, reason: str, source: str = "admin", *, admin_id: str | None = None) -> RefundResult:
     if admin_id is not None:
         users.require_active_admin(admin_id)
@@ -66,7 +75,14 @@ def refund_invoice(invoice_id: str, reason: str, source: str = "admin", *, admin
         now = clock.iso(clock.now())
         tx = Transaction()
         store.stage_refund(
-            tx, invoice, reason=reason, source=source, tokens_reversed=reversed_tokens, shortfall=shortfall, now=now
+            tx,
+            invoice,
+            reason=reason,
+            source=source,
+            tokens_reversed=reversed_tokens,
+            shortfall=shortfall,
+            now=now,
+            ended=ended_periods(invoice, now),
         )
         after = token_store.stage(tx, invoice.user_id, wallet, debits, now).wallet if debits else None
         outbox.stage_event(

@@ -235,13 +235,16 @@ class IdempotencyRecord(_BillingItem):
 
 class PlanGuardRecord(_BillingItem):
     """At most one live (pending or active) subscription per user and plan: written with the
-    subscription at checkout, removed when it is cancelled, expires or is refunded. Without it a free plan
-    could be checked out again and again, crediting its included tokens each time."""
+    subscription at checkout; the capture stamps it with the end of the paid period (none for
+    ``one_time``), after which a checkout may take it over; removed when the pending subscription is
+    cancelled or expires, or the live one is refunded. Without it a free plan could be checked out again
+    and again, crediting its included tokens each time."""
 
     class Meta:
         pass
 
     subscription_id = UnicodeAttribute()
+    expires_at = UnicodeAttribute(null=True)
 
 
 def plan_guard_key(user_id: str, plan_id: str) -> tuple[str, str]:
@@ -672,7 +675,7 @@ def stage_new_checkout(
         tx.put(
             PLAN_GUARD,
             PlanGuardRecord(*plan_guard_key(invoice.user_id, subscription.plan_id), subscription_id=subscription.id),
-            PlanGuardRecord.pk.does_not_exist(),
+            PlanGuardRecord.pk.does_not_exist() | (PlanGuardRecord.expires_at < now),  # none, or its period is over
         )
     for purchase in purchases:
         tx.put(f"purchase:{purchase.id}", purchase_record(purchase), PurchaseRecord.pk.does_not_exist())
@@ -1033,13 +1036,29 @@ def stage_capture(
         )
         if line.type is LineItemType.SUBSCRIPTION:
             _stage_account(tx, invoice.user_id, line.item_id, SubscriptionStatus.ACTIVE)
+            if ends:  # the plan may be bought again once the paid period is over
+                tx.update(
+                    PLAN_GUARD,
+                    PlanGuardRecord(*plan_guard_key(invoice.user_id, line.catalog_item_id)),
+                    [PlanGuardRecord.subscription_id.set(line.item_id), PlanGuardRecord.expires_at.set(ends)],
+                    PlanGuardRecord.pk.does_not_exist() | (PlanGuardRecord.subscription_id == line.item_id),
+                )
 
 
 def stage_refund(
-    tx: Transaction, invoice: Invoice, *, reason: str, source: str, tokens_reversed: int, shortfall: int, now: str
+    tx: Transaction,
+    invoice: Invoice,
+    *,
+    reason: str,
+    source: str,
+    tokens_reversed: int,
+    shortfall: int,
+    now: str,
+    ended: frozenset[str] = frozenset(),
 ) -> None:
     """Invoice paid -> refunded, the refund record (once per invoice), every item cancelled or refunded,
-    the payment marked refunded. Token reversals are staged by the caller with ``tokens.stage``."""
+    the payment marked refunded. Token reversals are staged by the caller with ``tokens.stage``.
+    ``ended``: subscriptions whose paid period is over, whose plan guard a later checkout may hold now."""
     tx.update(
         "invoice",
         InvoiceRecord(*invoice_key(invoice.id)),
@@ -1084,7 +1103,8 @@ def stage_refund(
         _stage_item(tx, line, SubscriptionStatus.CANCELLED.value, now, only_if=None, stamps={"cancelled_at": now})
         if line.type is LineItemType.SUBSCRIPTION:
             _stage_account(tx, invoice.user_id, line.item_id, None)
-            _stage_plan_guard_removal(tx, invoice.user_id, line)
+            if line.item_id not in ended:
+                _stage_plan_guard_removal(tx, invoice.user_id, line)
 
 
 def record_partial_refund(invoice: Invoice, refunded_minor: int, now: str) -> bool:
