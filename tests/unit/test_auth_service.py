@@ -99,3 +99,26 @@ def test_a_refresh_that_loses_a_race_revokes_the_family(store: FakeUsersStore, m
         auth.refresh(pair.refresh_token)
     family = store.sessions[next(iter(store.sessions))].family_id
     assert store.families[family] == "revoked"
+
+
+@pytest.mark.parametrize(
+    "reasons", [{"session": "ThrottlingError"}, {"user": "ThrottlingError"}, {"family": "ValidationError"}]
+)
+def test_a_refresh_cancelled_for_another_reason_is_retryable_and_revokes_nothing(
+    store: FakeUsersStore, monkeypatch: pytest.MonkeyPatch, reasons: dict[str, str]
+) -> None:
+    from vbwd.domain.errors import CancelReason, TransactionCancelled, Unavailable
+
+    pair = auth.register("judith@example.com", "password123")
+
+    def throttled(old: object, new: object) -> None:
+        raise TransactionCancelled({label: CancelReason(code) for label, code in reasons.items()})
+
+    rotate = store.rotate_session
+    monkeypatch.setattr(store, "rotate_session", throttled)
+    with pytest.raises(Unavailable):
+        auth.refresh(pair.refresh_token)
+    family = store.sessions[next(iter(store.sessions))].family_id
+    assert store.families.get(family) != "revoked"
+    monkeypatch.setattr(store, "rotate_session", rotate)
+    assert auth.refresh(pair.refresh_token).access_token  # the token still works

@@ -11,7 +11,7 @@ import time
 
 from vbwd.domain import clock
 from vbwd.domain.enums import Role, UserStatus
-from vbwd.domain.errors import Forbidden, InvalidCredentials, TransactionCancelled, Unauthenticated
+from vbwd.domain.errors import Forbidden, InvalidCredentials, TransactionCancelled, Unauthenticated, Unavailable
 from vbwd.domain.ids import new_id
 from vbwd.domain.users import RefreshToken, TokenPair, User, normalize_email
 from vbwd.settings import get_settings
@@ -94,11 +94,17 @@ def refresh(refresh_token: str) -> TokenPair:
     try:
         store.rotate_session(current, successor)
     except TransactionCancelled as exc:
-        if "session" in exc.reasons:
+        reason = exc.reasons.get("session")
+        if reason is not None and (reason.condition_failed or reason.conflict):
             # Used twice at once: whether DynamoDB says "condition failed" (the other use won) or
             # "transaction conflict" (both in flight), it is a replay -- revoke the family.
             store.revoke_family(current.family_id)
-        raise Unauthenticated(INVALID_REFRESH, code="invalid_refresh_token") from exc
+            raise Unauthenticated(INVALID_REFRESH, code="invalid_refresh_token") from exc
+        if any(other.condition_failed for other in exc.reasons.values()):
+            # the family was revoked or the account disabled meanwhile
+            raise Unauthenticated(INVALID_REFRESH, code="invalid_refresh_token") from exc
+        # Throttling, or anything else: not the client's doing, and the token was not used up.
+        raise Unavailable("Could not refresh the session; retry.") from exc
     return _pair(user, token)
 
 
