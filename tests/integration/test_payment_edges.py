@@ -16,6 +16,7 @@ from tests.conftest import Client, register
 from tests.integration.shop import balance, checkout, invoice, make_bundle, make_plan, pay_manually
 from tests.integration.test_capture import completed, deliver
 from vbwd.domain import clock
+from vbwd.services import capture as capture_service
 from vbwd.services import users
 from vbwd.store import billing as billing_store
 from vbwd.store.billing import InvoiceRecord, invoice_key
@@ -66,6 +67,22 @@ def test_refunds_of_a_second_payment_never_touch_the_invoice_the_first_one_paid(
     assert invoice(client, user, placed["invoice"]["id"])["status"] == "paid"  # the first payment still stands
     assert balance(client, user) == 1000
     assert billing_store.get_payment("stripe", first).status == "captured"  # type: ignore[union-attr]
+
+
+def test_money_kept_for_review_is_counted_once_however_often_it_is_delivered(
+    client: Client, admin: dict[str, Any], user: dict[str, Any], monkeypatch: Any
+) -> None:
+    counted: list[str] = []
+    monkeypatch.setattr(capture_service, "metric", lambda name, *args, **kwargs: counted.append(name))
+    placed = checkout(client, user, bundles=[make_bundle(client, admin)["id"]])
+    short = f"pi_short_twice_{placed['invoice']['id']}"
+    for kind in (
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.completed",
+    ):
+        assert deliver(client, completed(placed, amount=100, intent=short, kind=kind)).status == 200
+    assert counted.count("PaymentsNeedingReview") == 1
 
 
 def test_a_partial_refund_before_the_capture_waits_for_it(

@@ -139,33 +139,26 @@ def _judge(invoice: Invoice, payment: Payment, now: str) -> CaptureResult | None
     if invoice.status is InvoiceStatus.PAID:
         if (invoice.payment_provider, invoice.payment_reference) == (payment.provider, payment.reference):
             return CaptureResult("already_paid", invoice)
-        store.record_payment(_review(payment, "needs_refund", "double_payment"))
+        _keep(payment, "needs_refund", "double_payment")
         return CaptureResult("double_payment", invoice, reason="double_payment")
     if invoice.status is not InvoiceStatus.PENDING or invoice.expires_at <= now:
         state = invoice.status.value if invoice.status is not InvoiceStatus.PENDING else "expired"
-        store.record_payment(_review(payment, "needs_review", f"invoice_{state}"))
+        _keep(payment, "needs_review", f"invoice_{state}")
         return CaptureResult("rejected", invoice, reason=f"invoice_{state}")
     if payment.currency != invoice.currency:
-        store.record_payment(_review(payment, "needs_review", "currency_mismatch"))
+        _keep(payment, "needs_review", "currency_mismatch")
         return CaptureResult("rejected", invoice, reason="currency_mismatch")
     if payment.amount_minor != invoice.total_minor:
-        store.record_payment(_review(payment, "needs_review", "amount_mismatch"))
+        _keep(payment, "needs_review", "amount_mismatch")
         return CaptureResult("rejected", invoice, reason="amount_mismatch")
     return None
 
 
-def _review(payment: Payment, status: str, reason: str) -> Payment:
-    metric("PaymentsNeedingRefund" if status == "needs_refund" else "PaymentsNeedingReview")  # alarm on these
-    return Payment(
-        provider=payment.provider,
-        reference=payment.reference,
-        invoice_id=payment.invoice_id,
-        amount_minor=payment.amount_minor,
-        currency=payment.currency,
-        status=status,
-        reason=reason,
-        created_at=payment.created_at,
-    )
+def _keep(payment: Payment, status: str, reason: str) -> None:
+    """Record money that activated nothing, once per reference; count it (an alarm watches these
+    metrics) only when it is new, not on a provider's redelivery."""
+    if store.record_payment(replace(payment, status=status, reason=reason)):
+        metric("PaymentsNeedingRefund" if status == "needs_refund" else "PaymentsNeedingReview")
 
 
 def _replayed_payment(existing: Payment, invoice: Invoice | None) -> CaptureResult:
@@ -201,7 +194,7 @@ def capture(
     invoice, wallet, wallet_known = store.read_for_capture(invoice_id, user_hint)
     for attempt in range(MAX_ATTEMPTS):
         if invoice is None:
-            store.record_payment(_review(payment, "needs_review", "unknown_invoice"))
+            _keep(payment, "needs_review", "unknown_invoice")
             return CaptureResult("rejected", None, reason="unknown_invoice")
         verdict = _judge(invoice, payment, now)
         if verdict is not None:

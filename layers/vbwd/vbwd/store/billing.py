@@ -928,15 +928,15 @@ def payment_record(payment: Payment) -> PaymentRecord:
     )
 
 
-def record_payment(payment: Payment) -> Payment:
+def record_payment(payment: Payment) -> bool:
     """Keep a payment that activated nothing (for review or refund) -- once per (provider, reference).
-    Returns the stored payment (the earlier one if this reference was already recorded)."""
+    False when this reference was already recorded (a replay: the earlier record stands)."""
     try:
         with translated():
             payment_record(payment).save(condition=PaymentRecord.pk.does_not_exist())
     except ConditionFailed:
-        return get_payment(payment.provider, payment.reference) or payment
-    return payment
+        return False
+    return True
 
 
 def record_refund(payment: Payment, refunded_minor: int, *, full: bool, now: str) -> Payment:
