@@ -54,3 +54,19 @@ def test_conditions_and_conflicts_are_reported_by_label() -> None:
 def test_any_other_cancellation_reason_is_a_defect_not_a_conflict() -> None:
     with pytest.raises(StorageFailure, match="ValidationError"):
         cancellation(_cancelled("None", "ValidationError"), ["a", "b"])
+
+
+def _refused_start_key() -> ClientError:
+    message = "The provided starting key is invalid: The provided key element does not match the schema"
+    return ClientError({"Error": {"Code": "ValidationException", "Message": message}}, "Query")
+
+
+def test_a_refused_start_key_is_the_clients_cursor_only_where_a_cursor_was_sent() -> None:
+    from vbwd.domain.errors import ValidationFailed
+    from vbwd.store.errors import translated
+
+    with pytest.raises(ValidationFailed) as refused, translated(cursor=True):
+        raise _refused_start_key()
+    assert refused.value.details[0]["field"] == "cursor"
+    with pytest.raises(StorageFailure), translated():  # anywhere else it is our defect: a logged 500
+        raise _refused_start_key()

@@ -562,7 +562,7 @@ def list_user_invoices(
     fixed = {"gsi1pk": _user_pk(user_id)}
     start = paging.decode(cursor, fixed, {"pk", "sk", "gsi1sk"})
     filters = (InvoiceRecord.status == status.value) if status else None
-    with translated():
+    with translated(cursor=start is not None):
         results = InvoiceRecord.by_user.query(
             _user_pk(user_id),
             InvoiceRecord.gsi1sk.startswith("INVOICE#"),
@@ -582,7 +582,7 @@ def list_invoices(
     if status is not None:
         fixed = {"gsi2pk": f"INVOICE#{status.value}"}
         start = paging.decode(cursor, fixed, {"pk", "sk", "gsi2sk"})
-        with translated():
+        with translated(cursor=start is not None):
             results = InvoiceRecord.by_status.query(
                 fixed["gsi2pk"], scan_index_forward=False, limit=limit + 1, last_evaluated_key=start
             )
@@ -590,7 +590,7 @@ def list_invoices(
     else:
         fixed = {"gsi3pk": INVOICE_PARTITION}
         start = paging.decode(cursor, fixed, {"pk", "sk", "gsi3sk"})
-        with translated():
+        with translated(cursor=start is not None):
             results = InvoiceRecord.all_invoices.query(
                 INVOICE_PARTITION, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start
             )
@@ -604,7 +604,7 @@ def list_user_records(user_id: str, prefix: str, *, limit: int, cursor: str | No
     start = paging.decode(cursor, fixed, {"pk", "sk", "gsi1sk"})
     model: type[SubscriptionRecord] | type[AddOnRecord] = SubscriptionRecord if prefix == "SUB#" else AddOnRecord
     convert = to_subscription if prefix == "SUB#" else to_addon
-    with translated():
+    with translated(cursor=start is not None):
         results = model.by_user.query(
             _user_pk(user_id),
             model.gsi1sk.startswith(prefix),

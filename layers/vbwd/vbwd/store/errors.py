@@ -67,10 +67,12 @@ def _bad_start_key(exc: BaseException) -> bool:
 
 
 @contextmanager
-def translated(labels: Sequence[str] = ()) -> Iterator[None]:
+def translated(labels: Sequence[str] = (), *, cursor: bool = False) -> Iterator[None]:
     """Run a storage call; re-raise its failure as a domain error.
 
     * a cancelled transaction -> :class:`TransactionCancelled` (reasons by label, in ``labels`` order)
+    * with ``cursor`` (a query starting from a client's cursor), DynamoDB refusing the start key -> a 422
+      on ``cursor``; anywhere else such a validation error is our defect
     * a failed single-item condition -> :class:`ConditionFailed` (with the stored item if returned)
     * throttling, timeouts, transient service errors -> :class:`Unavailable`
     * anything else -> :class:`StorageFailure`
@@ -83,7 +85,7 @@ def translated(labels: Sequence[str] = ()) -> Iterator[None]:
         code = _code(exc)
         if code == "TransactionCanceledException" and isinstance(exc, ClientError):
             raise cancellation(exc, labels) from exc
-        if code == "ValidationException" and _bad_start_key(exc):
+        if cursor and code == "ValidationException" and _bad_start_key(exc):
             raise ValidationFailed.field("cursor", "does not belong to this query") from exc
         if code == "ConditionalCheckFailedException":
             raise ConditionFailed(_raw_item(exc)) from exc

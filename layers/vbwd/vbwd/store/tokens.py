@@ -188,7 +188,7 @@ def list_entries(
     elif id_to:
         condition = LedgerRecord.id <= id_to
     filters = (LedgerRecord.type == entry_type.value) if entry_type is not None else None
-    with translated():
+    with translated(cursor=start is not None):
         results = LedgerRecord.by_id.query(
             user_id,
             condition,

@@ -198,7 +198,7 @@ def get_user_by_email(email: str) -> User | None:
 def list_users(limit: int, cursor: str | None) -> tuple[list[User], str | None]:
     fixed = {"gsi1pk": USERS_PARTITION}
     start = paging.decode(cursor, fixed, {"pk", "sk", "gsi1sk"})
-    with translated():
+    with translated(cursor=start is not None):
         results = UserRecord.by_created.query(
             USERS_PARTITION, scan_index_forward=False, limit=limit, last_evaluated_key=start
         )
@@ -328,7 +328,7 @@ def get_api_key_by_hash(key_hash: str) -> ApiKey | None:
 def list_api_keys(limit: int, cursor: str | None) -> tuple[list[ApiKey], str | None]:
     fixed = {"gsi1pk": API_KEYS_PARTITION}
     start = paging.decode(cursor, fixed, {"pk", "gsi1sk"})
-    with translated():
+    with translated(cursor=start is not None):
         results = ApiKeyRecord.by_id.query(
             API_KEYS_PARTITION, scan_index_forward=False, limit=limit, last_evaluated_key=start
         )
