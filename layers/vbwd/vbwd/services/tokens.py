@@ -240,15 +240,24 @@ def consume(
         return Outcome(entries=(original,), wallet=_current_balance(exc, user_id), replayed=True)
 
 
+def _refund_entry_key(usage_id: str, key: str) -> str:
+    return f"refund#{usage_id}#{key}"
+
+
+def _refund_request(usage_id: str, amount: int | None) -> str:
+    """What a refund's idempotency key stands for: a replay must ask for the same."""
+    return f"refund:{usage_id}:{amount}"
+
+
 def refund_usage(
     user_id: str, transaction_id: str, amount: int | None = None, idempotency_key: str | None = None
 ) -> Outcome:
     """Credit back (part of) a usage. The total refunded never exceeds the usage (409 beyond it). With an
     idempotency key, a replay returns the original refund even after the usage is fully refunded."""
     if idempotency_key is not None:
-        replayed = store.get_entry(user_id, f"refund#{transaction_id}#{idempotency_key}")
+        replayed = store.get_entry(user_id, _refund_entry_key(transaction_id, idempotency_key))
         if replayed is not None:  # the write itself is still conditioned on the key: this only answers early
-            if replayed.request_hash != f"refund:{transaction_id}:{amount}":
+            if replayed.request_hash != _refund_request(transaction_id, amount):
                 raise Conflict(
                     "This idempotency key was already used for a different refund.", code="idempotency_key_reused"
                 )
@@ -265,12 +274,12 @@ def refund_usage(
             raise Conflict(f"Only {remaining} tokens of this usage can still be refunded.", code="refund_exceeds_usage")
         key = idempotency_key or ids.new_id()
         credit = Credit(
-            entry_key=f"refund#{usage.id}#{key}",
+            entry_key=_refund_entry_key(usage.id, key),
             amount=wanted,
             type=LedgerType.REFUND,
             reference_id=usage.id,
             description=f"Refund of {usage.description or 'usage'}",
-            request_hash=f"refund:{usage.id}:{amount}",
+            request_hash=_refund_request(usage.id, amount),
         )
         stage_mark = functools.partial(store.stage_refund_mark, usage=usage, amount=wanted)
         try:

@@ -709,7 +709,7 @@ def stage_new_checkout(
         tx.check("account", AccountRecord, *account_key(invoice.user_id), condition=condition)
 
 
-PENDING = "pending"  # subscriptions, purchases and add-ons share the value
+PENDING = SubscriptionStatus.PENDING.value  # add-ons share it, and purchases (PurchaseStatus.PENDING)
 
 
 def _stage_item(
@@ -759,7 +759,11 @@ def stage_close_pending(
     )
     for line in invoice.line_items:
         closed = item_status[1] if line.type is LineItemType.TOKEN_BUNDLE else item_status[0]
-        cancelled = {"cancelled_at": now} if status is InvoiceStatus.CANCELLED and line.billing_period else {}
+        cancelled = (
+            {"cancelled_at": now}
+            if status is InvoiceStatus.CANCELLED and line.type is not LineItemType.TOKEN_BUNDLE
+            else {}
+        )
         _stage_item(tx, line, closed.value, now, only_if=PENDING, stamps=cancelled)
         if line.type is LineItemType.SUBSCRIPTION:
             _stage_account(tx, invoice.user_id, line.item_id, None)

@@ -35,11 +35,6 @@ class Transaction:
     def labels(self) -> list[str]:
         return list(self._labels)
 
-    @property
-    def items(self) -> list[dict[str, Any]]:
-        """The ``TransactItems`` as they will be sent."""
-        return list(self._items)
-
     def raw(self, label: str, kind: str, request: dict[str, Any]) -> Transaction:
         """Add a pre-built item (``kind``: Put, Update, Delete or ConditionCheck) -- for hot paths where
         building it through pynamodb's models would cost more than the write."""

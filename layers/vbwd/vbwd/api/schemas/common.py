@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, ConfigDict
 
 from vbwd.domain.errors import ValidationFailed
@@ -24,8 +26,12 @@ class HealthResponse(View):
     version: str
 
 
+# An idempotency key: 1-255 printable ASCII characters (a longer one could not be stored in a key).
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+
+
 def checked_key(key: str | None) -> str | None:
-    """An ``Idempotency-Key``: 1-255 printable ASCII characters (a longer one could not be stored)."""
-    if key is not None and (not 1 <= len(key) <= 255 or not all(0x21 <= ord(ch) <= 0x7E for ch in key)):
+    """An ``Idempotency-Key`` header, by the same rule as the body's ``idempotency_key`` fields."""
+    if key is not None and re.fullmatch(IDEMPOTENCY_KEY_PATTERN, key) is None:
         raise ValidationFailed.field("Idempotency-Key", "must be 1-255 printable ASCII characters")
     return key

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictInt, StringConstraints, field_validator
 
-from vbwd.api.schemas.common import Strict, View, checked_key
+from vbwd.api.schemas.common import IDEMPOTENCY_KEY_PATTERN, Strict, View, checked_key
 from vbwd.domain.enums import LedgerType
 from vbwd.domain.errors import ValidationFailed
 from vbwd.domain.ids import parse_uuid
@@ -19,7 +19,7 @@ from vbwd.domain.users import ApiKey
 from vbwd.services.tokens import Outcome
 
 MAX_TOKENS = 10**12
-IdempotencyKey = Annotated[str, StringConstraints(pattern=r"^[\x21-\x7e]{1,255}$")]
+IdempotencyKey = Annotated[str, StringConstraints(pattern=IDEMPOTENCY_KEY_PATTERN)]
 MetadataValue = str | int | float | bool | None
 
 
