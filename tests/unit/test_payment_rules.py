@@ -13,7 +13,15 @@ from vbwd.store.errors import StorageFailure, cancellation
 
 @pytest.mark.parametrize(
     ("minor", "currency", "stripe"),
-    [(500, "USD", 500), (1000, "JPY", 1000), (1000, "ISK", 100000), (1250, "KWD", 1250)],
+    [
+        (500, "USD", 500),
+        (1000, "JPY", 1000),
+        (1000, "ISK", 100000),
+        (1250, "KWD", 1250),
+        (5000, "PYG", 5000),  # zero-decimal in ISO 4217 and in Stripe: never 100x
+        (700, "XPF", 700),
+        (12300, "MGA", 123),  # ISO: 2 decimals; Stripe: whole ariary
+    ],
 )
 def test_stripe_amounts(minor: int, currency: str, stripe: int) -> None:
     assert stripe_payments.to_stripe(minor, currency) == stripe
@@ -70,3 +78,17 @@ def test_a_refused_start_key_is_the_clients_cursor_only_where_a_cursor_was_sent(
     assert refused.value.details[0]["field"] == "cursor"
     with pytest.raises(StorageFailure), translated():  # anywhere else it is our defect: a logged 500
         raise _refused_start_key()
+
+
+def test_an_amount_stripe_cannot_express_is_refused_not_rounded() -> None:
+    from vbwd.domain.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed):
+        stripe_payments.to_stripe(12345, "MGA")
+
+
+@pytest.mark.parametrize(("currency", "decimals"), [("PYG", 0), ("RWF", 0), ("XPF", 0), ("IQD", 3), ("EUR", 2)])
+def test_iso_4217_decimals(currency: str, decimals: int) -> None:
+    from vbwd.domain import money
+
+    assert money.exponent(currency) == decimals

@@ -4,21 +4,14 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
-# ISO 4217 currencies whose minor unit is not 2 decimals (the rest of the common ones use 2).
+# ISO 4217 currencies whose minor unit is not 2 decimals (every other code uses 2).
 _EXPONENTS = {
-    "JPY": 0,
-    "KRW": 0,
-    "VND": 0,
-    "CLP": 0,
-    "ISK": 0,
-    "UGX": 0,
-    "XAF": 0,
-    "XOF": 0,
-    "BHD": 3,
-    "JOD": 3,
-    "KWD": 3,
-    "OMR": 3,
-    "TND": 3,
+    **dict.fromkeys(
+        ["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV"], 0
+    ),
+    **dict.fromkeys(["XAF", "XOF", "XPF"], 0),
+    **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
 }
 MAX_MINOR = 10**11  # one billion major units at 2 decimals: a sanity cap on any single price
 

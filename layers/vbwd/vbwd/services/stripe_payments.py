@@ -39,8 +39,8 @@ class InvalidSignature(MalformedRequest):
 
 
 # Stripe's API amounts use its own decimals per currency; vbwd's minor units follow ISO 4217. They differ
-# for ISK (ISO: 0 decimals; Stripe: 2, the last two always 00).
-_STRIPE_EXPONENT = {"ISK": 2}
+# for ISK (ISO: 0 decimals; Stripe: 2, the last two always 00) and MGA (ISO: 2; Stripe: 0).
+_STRIPE_EXPONENT = {"ISK": 2, "MGA": 0}
 SESSION_MIN_SECONDS = 30 * 60  # Stripe refuses a Checkout Session that expires sooner
 SESSION_MAX_SECONDS = 24 * 3600
 
@@ -50,12 +50,25 @@ def _shift(currency: str) -> int:
 
 
 def to_stripe(minor: int, currency: str) -> int:
-    return int(minor * 10 ** _shift(currency))
+    """A Stripe amount of vbwd minor units; one Stripe cannot express (a fraction of its unit) is a 422."""
+    shift = _shift(currency)
+    if shift >= 0:
+        return minor * int(10**shift)
+    whole, rest = divmod(minor, int(10**-shift))
+    if rest:
+        raise ValidationFailed(
+            f"Stripe charges {currency.upper()} in whole units; this amount has a fraction.",
+            code="payment_provider_refused",
+        )
+    return whole
 
 
 def from_stripe(amount: int, currency: str) -> int:
     """vbwd minor units of a Stripe amount (an amount that is not a whole vbwd unit stays unequal: -1)."""
-    whole, rest = divmod(amount, 10 ** _shift(currency))
+    shift = _shift(currency)
+    if shift <= 0:
+        return amount * int(10**-shift)
+    whole, rest = divmod(amount, int(10**shift))
     return whole if rest == 0 else -1
 
 
