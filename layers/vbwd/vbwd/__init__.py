@@ -23,7 +23,7 @@ if _os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
 
 
 def init_finished() -> None:
-    """Called as a function module's last statement (and again, harmlessly, at its first invocation)."""
+    """Called as a function module's last statement (``http.entrypoint`` does it for HTTP functions)."""
     import gc
 
     if not gc.isenabled():

@@ -74,7 +74,6 @@ def entrypoint(app: APIGatewayHttpResolver, *, metrics: bool = False) -> Handler
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not chosen:  # decided at the first invocation, not at import
-            init_finished()  # a no-op unless something imported after the entrypoint was built
             chosen.append(cast(Handler, observability.traced(logged)))
         return chosen[0](event, context)
 
