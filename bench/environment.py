@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from local import ddb
+from local import template as tpl
 from local.env import IN_PROCESS
 
 TABLE_PREFIX = "bench_"
@@ -33,6 +34,7 @@ def prepare(database: ddb.DynamoDBLocal, data_dir: Path) -> dict[str, str]:
 def child_environment() -> dict[str, str]:
     """The environment of a cold-init child: enough that no module fails at import, nothing it could reach."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("VBWD_", "POWERTOOLS_"))}
+    env.update(tpl.environment(tpl.load(), {}))  # the deployed functions' Globals (tables left out)
     env.update(BENCH_ENV)
     root = Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = f"{root / 'layers' / 'vbwd'}{os.pathsep}{root}"

@@ -171,3 +171,9 @@ def test_local_environment_resolves_tables_and_parameter_defaults() -> None:
     assert env["USERS_TABLE"] == "x_UsersTable"
     assert env["DEFAULT_CURRENCY"] == TEMPLATE["Parameters"]["DefaultCurrency"]["Default"]
     assert "VBWD_JWT_SECRET_ARN" not in env  # local defaults apply instead of AWS secrets
+
+
+def test_functions_skip_pydantic_plugin_discovery_at_cold_start() -> None:
+    """No pydantic plugin is used; without this every init scans all installed packages' entry points."""
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["PYDANTIC_DISABLE_PLUGINS"] == "__all__"
