@@ -107,9 +107,17 @@ def _compile(path: str) -> tuple[re.Pattern[str], int, bool]:
     return re.compile("^/" + "/".join(parts) + "/?$"), literals, greedy
 
 
-def _is_text(content_type: str) -> bool:
-    content_type = content_type.lower()
-    return any(marker in content_type for marker in _TEXT_TYPES)
+def _as_text(raw: bytes, content_type: str) -> str | None:
+    """The body as API Gateway passes a text type: a string. Binary types, and bytes that are not UTF-8
+    whatever their declared type, travel base64-encoded (``None`` here)."""
+    if not raw:
+        return ""
+    if not any(marker in content_type.lower() for marker in _TEXT_TYPES):
+        return None
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return None
 
 
 _router_state = threading.local()
@@ -317,7 +325,7 @@ class LocalApi:
         for name, value in parse_qsl(query, keep_blank_values=True):
             params[name] = f"{params[name]},{value}" if name in params else value
         now = datetime.now(UTC)
-        is_text = _is_text(headers.get("content-type", "")) if raw else True
+        text = _as_text(raw, headers.get("content-type", ""))
         event: dict[str, Any] = {
             "version": "2.0",
             "routeKey": route.route_key,
@@ -342,7 +350,7 @@ class LocalApi:
                 "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
                 "timeEpoch": int(now.timestamp() * 1000),
             },
-            "isBase64Encoded": not is_text,
+            "isBase64Encoded": text is None,
         }
         if cookies:
             event["cookies"] = cookies
@@ -351,7 +359,7 @@ class LocalApi:
         if path_params:
             event["pathParameters"] = path_params
         if raw:
-            event["body"] = raw.decode() if is_text else base64.b64encode(raw).decode()
+            event["body"] = text if text is not None else base64.b64encode(raw).decode()
         return event
 
     def _authorize(self, route: tpl.Route, event: dict[str, Any]) -> dict[str, Any] | Reply:

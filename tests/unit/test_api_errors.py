@@ -18,6 +18,7 @@ def test_status_mapping() -> None:
     assert errors.status_for(e.Conflict()) == 409
     assert errors.status_for(e.InsufficientTokens(balance=1, required=2)) == 402
     assert errors.status_for(e.Unavailable()) == 503
+    assert errors.status_for(e.UnsupportedMediaType()) == 415
 
 
 def test_error_body_shape_and_extra_fields() -> None:
@@ -46,9 +47,7 @@ def test_validation_details_never_echo_the_input() -> None:
     assert "hunter2" not in json.dumps(details)
 
 
-def test_unsupported_media_type_only_for_non_json_bodies() -> None:
-    assert errors.unsupported_media_type("application/json; charset=utf-8", True) is None
-    assert errors.unsupported_media_type("application/merge-patch+json", True) is None
-    assert errors.unsupported_media_type("application/x-www-form-urlencoded", False) is None
-    refused = errors.unsupported_media_type("application/x-www-form-urlencoded", True)
-    assert refused is not None and refused["statusCode"] == 415
+def test_a_refusal_before_the_resolver_has_the_same_shape() -> None:
+    response = errors.lambda_response(e.UnsupportedMediaType())
+    assert response["statusCode"] == 415
+    assert json.loads(response["body"])["error"]["code"] == "unsupported_media_type"

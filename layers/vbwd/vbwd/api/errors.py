@@ -30,6 +30,7 @@ STATUS: dict[type[e.DomainError], int] = {
     e.Conflict: 409,
     e.TransactionCancelled: 409,
     e.ConditionFailed: 409,
+    e.UnsupportedMediaType: 415,
     e.ValidationFailed: 422,
     e.Unavailable: 503,
 }
@@ -87,21 +88,12 @@ def validation_response(exc: RequestValidationError) -> Response[Any]:
     )
 
 
-UNSUPPORTED_MEDIA_TYPE = body("unsupported_media_type", "Send the body as application/json.")
-
-
-def unsupported_media_type(content_type: str | None, has_body: bool) -> dict[str, Any] | None:
-    """vbwd only takes JSON bodies: a form or other content type is a 415 (as a raw Lambda response),
-    before the resolver could mistake a JSON text sent as a form for form fields."""
-    if not has_body or not content_type:
-        return None
-    media = content_type.split(";", 1)[0].strip().lower()
-    if media == "application/json" or media.endswith("+json"):
-        return None
+def lambda_response(error: e.DomainError) -> dict[str, Any]:
+    """A domain error as a raw Lambda proxy response, for a request refused before the resolver runs."""
     return {
-        "statusCode": 415,
-        "headers": {"Content-Type": "application/json"},
-        "body": json.dumps(UNSUPPORTED_MEDIA_TYPE, separators=(",", ":")),
+        "statusCode": status_for(error),
+        "headers": {"Content-Type": content_types.APPLICATION_JSON},
+        "body": json.dumps(body(error.code, error.message, error.details, **error.extra), separators=(",", ":")),
         "isBase64Encoded": False,
     }
 
@@ -115,7 +107,7 @@ def install(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RequestUnsupportedContentType)
     def _media_type(_: RequestUnsupportedContentType) -> Response[Any]:
-        return json_response(415, UNSUPPORTED_MEDIA_TYPE)
+        return domain_response(e.UnsupportedMediaType())
 
     @app.exception_handler(e.DomainError)
     def _domain(exc: e.DomainError) -> Response[Any]:

@@ -33,6 +33,11 @@ class MalformedRequest(DomainError):
     default_message = "The request body is not valid JSON."
 
 
+class UnsupportedMediaType(DomainError):
+    code = "unsupported_media_type"
+    default_message = "Send the body as UTF-8 application/json."
+
+
 class ValidationFailed(DomainError):
     code = "validation_error"
     default_message = "The request failed validation."
