@@ -62,7 +62,30 @@ def test_token_amount_accepts_positive_integers(amount: int) -> None:
 
 
 @pytest.mark.parametrize(
-    "price", [-1, "-0.01", -0.5, "5.001", 1.005, "0.001", True, False, "abc", "", "NaN", "Infinity", [5], {"a": 1}]
+    "price",
+    # Decimal() alone would take "1_000", "0_1.0_0" and digits outside ASCII
+    [
+        -1,
+        "-0.01",
+        -0.5,
+        "5.001",
+        1.005,
+        "0.001",
+        True,
+        False,
+        "abc",
+        "",
+        "NaN",
+        "Infinity",
+        [5],
+        {"a": 1},
+        "1_000",
+        "0_1.0_0",
+        "\u0665",
+        "\uff15.00",
+        "5 .00",
+        "+5",
+    ],
 )
 @pytest.mark.parametrize(("model", "base"), CREATES)
 def test_bad_prices_are_refused(model: type[BaseModel], base: dict[str, Any], price: object) -> None:

@@ -6,7 +6,9 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
+from vbwd.api.schemas.payments import ManualPaymentRequest
 from vbwd.services import signatures, stripe_payments
 from vbwd.store.errors import StorageFailure, cancellation
 
@@ -92,3 +94,24 @@ def test_iso_4217_decimals(currency: str, decimals: int) -> None:
     from vbwd.domain import money
 
     assert money.exponent(currency) == decimals
+
+
+MANUAL = {"invoice_id": "0b1f3a58-8f7e-4f8e-9a57-3a1c2f6a9d10", "payment_reference": "ref-1", "currency": "USD"}
+
+
+@pytest.mark.parametrize("amount", [True, False, "0_1.0_0", "1_000", "\u0665", None, [1], "5.001", -1])
+def test_a_manual_payment_amount_is_a_decimal_and_its_error_names_the_field(amount: object) -> None:
+    with pytest.raises(ValidationError) as refused:
+        ManualPaymentRequest.model_validate({**MANUAL, "amount": amount})
+    assert {error["loc"][0] for error in refused.value.errors()} == {"amount"}
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "minor"), [("5.00", "USD", 500), (5, "usd", 500), (1.5, None, 150), ("7", "JPY", 7)]
+)
+def test_a_manual_payment_amount_becomes_minor_units_of_its_currency(
+    amount: object, currency: str | None, minor: int
+) -> None:
+    request = ManualPaymentRequest.model_validate({**MANUAL, "amount": amount, "currency": currency})
+    assert request.amount_minor == minor
+    assert request.currency == (currency or "USD").upper()

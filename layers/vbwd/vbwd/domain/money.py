@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 # ISO 4217 currencies whose minor unit is not 2 decimals (every other code uses 2).
@@ -13,6 +14,7 @@ _EXPONENTS = {
     **dict.fromkeys(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], 3),
     **dict.fromkeys(["CLF", "UYW"], 4),
 }
+_DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # ASCII digits only, no "_" separators
 MAX_MINOR = 10**11  # one billion major units at 2 decimals: a sanity cap on any single price
 
 
@@ -25,10 +27,16 @@ def parse_decimal(value: Decimal | int | float | str) -> Decimal:
     or "abc" from a client is a validation error, not a crash)."""
     if isinstance(value, bool):
         raise ValueError("must be a number, not a boolean")
-    try:
-        amount = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ArithmeticError) as exc:
-        raise ValueError("must be a decimal number") from exc
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        text = str(value).strip()
+        if not _DECIMAL.fullmatch(text.removeprefix("-")):
+            raise ValueError("must be a decimal number")
+        try:
+            amount = Decimal(text)
+        except (InvalidOperation, ArithmeticError) as exc:  # an exponent beyond what Decimal holds
+            raise ValueError("must be a decimal number") from exc
     if not amount.is_finite():
         raise ValueError("must be a finite number")
     if amount < 0:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, StrictStr, field_validator, model_validator
+from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationInfo, field_validator, model_validator
 
 from vbwd.api.schemas.billing import InvoiceView, Uuid
 from vbwd.api.schemas.common import Strict, View
@@ -18,8 +18,8 @@ class ManualPaymentRequest(Strict):
 
     invoice_id: Uuid
     payment_reference: str = Field(min_length=1, max_length=255)
-    amount: StrictStr | int | float = Field(description='decimal, e.g. "5.00"')
-    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")
+    currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")  # before amount: it decides the decimals
+    amount: StrictStr | StrictInt | StrictFloat = Field(description='decimal, e.g. "5.00"')
     provider: str = Field(default="manual", pattern=r"^[a-z0-9_-]{1,32}$")
     amount_minor: int = Field(default=0, exclude=True, json_schema_extra={"readOnly": True})
 
@@ -37,13 +37,21 @@ class ManualPaymentRequest(Strict):
             raise ValueError("stripe payments arrive through the Stripe webhook")
         return value
 
+    @field_validator("amount")
+    @classmethod
+    def _decimal(cls, value: str | int | float, info: ValidationInfo) -> str | int | float:
+        money.to_minor(value, _currency(info.data.get("currency")))  # a ValueError names "amount"
+        return value
+
     @model_validator(mode="after")
     def _to_minor(self) -> ManualPaymentRequest:
-        self.currency = (self.currency or get_settings().default_currency).upper()
-        if isinstance(self.amount, bool):
-            raise ValueError("amount must be a number")
+        self.currency = _currency(self.currency)
         self.amount_minor = money.to_minor(self.amount, self.currency)
         return self
+
+
+def _currency(value: str | None) -> str:
+    return (value or get_settings().default_currency).upper()
 
 
 class MarkPaidRequest(Strict):
