@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StrictBool, StrictInt, StringConstraints, ValidationInfo, field_validator, model_validator
 
-from vbwd.api.schemas.common import Strict, View
+from vbwd.api.schemas.common import LINE_CHARS, PROSE_CHARS, Strict, View
 from vbwd.domain import money
 from vbwd.domain.catalog import (
     MAX_DESCRIPTION,
@@ -31,13 +31,11 @@ from vbwd.domain.enums import BillingPeriod
 from vbwd.services.catalog import Page, default_currency
 
 # No control characters: they could not be displayed, and the index sort key joins its parts with one.
-Name = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME, pattern=r"^[^\x00-\x1f\x7f]+$")
-]
-Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME), LINE_CHARS]
+Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION), PROSE_CHARS]
 Slug = Annotated[str, StringConstraints(max_length=MAX_SLUG, pattern=SLUG_PATTERN)]
 Currency = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")]
-Feature = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_FEATURE)]
+Feature = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_FEATURE), LINE_CHARS]
 Features = Annotated[list[Feature], Field(max_length=MAX_FEATURES)]
 SortOrder = Annotated[StrictInt, Field(ge=0, le=MAX_SORT_ORDER)]
 TrialDays = Annotated[StrictInt, Field(ge=0, le=MAX_TRIAL_DAYS)]

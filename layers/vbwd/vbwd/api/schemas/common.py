@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from vbwd.domain.errors import ValidationFailed
 
@@ -24,6 +25,25 @@ class View(BaseModel):
 class HealthResponse(View):
     status: str
     version: str
+
+
+def _without(control: str, message: str) -> AfterValidator:
+    found = re.compile(control).search
+
+    def check(value: str) -> str:
+        if found(value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+# Text people read. A line has no control characters (C0, DEL, C1); prose may hold tabs and line breaks.
+# (Put these after any StringConstraints in an Annotated: constraints do not reach through a validator.)
+LINE_CHARS = _without(r"[\x00-\x1f\x7f-\x9f]", "must not contain control characters")
+PROSE_CHARS = _without(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", "must not contain control characters")
+Line = Annotated[str, LINE_CHARS]
+Prose = Annotated[str, PROSE_CHARS]
 
 
 # An idempotency key: 1-255 printable ASCII characters (a longer one could not be stored in a key).

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field, StrictFloat, StrictInt, StrictStr, ValidationInfo, field_validator, model_validator
 
 from vbwd.api.schemas.billing import InvoiceView, Uuid
-from vbwd.api.schemas.common import Strict, View
+from vbwd.api.schemas.common import Line, Prose, Strict, View
 from vbwd.domain import money
 from vbwd.domain.billing import CaptureResult, RefundResult
 from vbwd.settings import get_settings
@@ -17,7 +17,7 @@ class ManualPaymentRequest(Strict):
     """``amount`` is the paid amount in major units, as a decimal string (``"5.00"``) or a number."""
 
     invoice_id: Uuid
-    payment_reference: str = Field(min_length=1, max_length=255)
+    payment_reference: Line = Field(min_length=1, max_length=255)
     currency: str | None = Field(default=None, pattern=r"^[A-Za-z]{3}$")  # before amount: it decides the decimals
     amount: StrictStr | StrictInt | StrictFloat = Field(description='decimal, e.g. "5.00"')
     provider: str = Field(default="manual", pattern=r"^[a-z0-9_-]{1,32}$")
@@ -55,11 +55,11 @@ def _currency(value: str | None) -> str:
 
 
 class MarkPaidRequest(Strict):
-    payment_reference: str = Field(min_length=1, max_length=255)
+    payment_reference: Line = Field(min_length=1, max_length=255)
 
 
 class RefundInvoiceRequest(Strict):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Prose = Field(min_length=1, max_length=500)
 
 
 class CaptureResponse(View):

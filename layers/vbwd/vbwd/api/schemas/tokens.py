@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictInt, StringConstraints, field_validator
 
-from vbwd.api.schemas.common import IDEMPOTENCY_KEY_PATTERN, Strict, View, checked_key
+from vbwd.api.schemas.common import IDEMPOTENCY_KEY_PATTERN, LINE_CHARS, Line, Prose, Strict, View, checked_key
 from vbwd.domain.enums import LedgerType
 from vbwd.domain.errors import ValidationFailed
 from vbwd.domain.ids import parse_uuid
@@ -26,8 +26,10 @@ MetadataValue = str | int | float | bool | None
 class ConsumeRequest(Strict):
     amount: StrictInt = Field(gt=0, le=MAX_TOKENS)
     idempotency_key: IdempotencyKey | None = None
-    description: str | None = Field(default=None, max_length=500)
-    metadata: dict[Annotated[str, StringConstraints(min_length=1, max_length=64)], MetadataValue] | None = None
+    description: Prose | None = Field(default=None, max_length=500)
+    metadata: dict[Annotated[str, StringConstraints(min_length=1, max_length=64), LINE_CHARS], MetadataValue] | None = (
+        None
+    )
 
     @field_validator("metadata")
     @classmethod
@@ -52,7 +54,7 @@ class RefundRequest(Strict):
 
 class GrantRequest(Strict):
     amount: StrictInt = Field(ge=-MAX_TOKENS, le=MAX_TOKENS)
-    reason: str = Field(min_length=1, max_length=500)
+    reason: Prose = Field(min_length=1, max_length=500)
     idempotency_key: IdempotencyKey
 
     @field_validator("amount")
@@ -197,7 +199,7 @@ def to_csv(entries: list[LedgerEntry]) -> str:
 
 
 class ApiKeyCreate(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: Line = Field(min_length=1, max_length=100)
 
 
 class ApiKeyView(View):
