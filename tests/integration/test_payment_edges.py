@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import stripe
 
 from local import stripe_events
 from local.fake_stripe import FakeStripe
@@ -18,6 +19,7 @@ from tests.integration.test_capture import completed, deliver
 from vbwd.domain import clock
 from vbwd.services import capture as capture_service
 from vbwd.services import users
+from vbwd.settings import stripe_webhook_secret
 from vbwd.store import billing as billing_store
 from vbwd.store.billing import InvoiceRecord, invoice_key
 
@@ -330,3 +332,45 @@ def test_a_free_cart_whose_capture_failed_settles_on_replay(
     )
     assert again.status == 201 and again.json()["invoice"]["status"] == "paid"
     assert balance(client, user) == 5
+
+
+@pytest.mark.parametrize(
+    ("spoil", "field"),
+    [
+        (lambda event: event["data"].update(object=[1]), "data.object"),
+        (lambda event: event.update(data=[1]), "data"),
+        (lambda event: event["data"]["object"].update(metadata=["invoice"]), "data.object.metadata"),
+        (lambda event: event["data"]["object"].update(amount_total="abc"), "data.object.amount_total"),
+        (lambda event: event["data"]["object"].update(amount_total=True), "data.object.amount_total"),
+        (lambda event: event["data"]["object"].update(payment_intent="p" * 5000), "data.object.payment_intent"),
+    ],
+)
+def test_a_signed_event_of_another_shape_is_422_and_writes_nothing(
+    client: Client, admin: dict[str, Any], user: dict[str, Any], spoil: Any, field: str
+) -> None:
+    order = checkout(client, user, bundles=[make_bundle(client, admin)["id"]])
+    event = completed(order)
+    spoil(event)
+    reply = deliver(client, event)
+    assert reply.status == 422, reply.body
+    assert any(detail["field"].startswith(field) for detail in reply.json()["error"]["details"])
+    assert billing_store.get_event_status("stripe", event["id"]) is None
+    assert invoice(client, user, order["invoice"]["id"])["status"] == "pending"
+    assert deliver(client, completed(order)).json()["outcome"] == "paid"  # the real event still captures
+
+
+def test_a_session_vbwd_did_not_create_is_acknowledged_and_ignored(client: Client) -> None:
+    session = stripe_events.checkout_session("x" * 5000, 500, "usd", user_id="someone", payment_status="paid")
+    event = stripe_events.event("checkout.session.completed", session)
+    reply = deliver(client, event)
+    assert reply.status == 200, reply.body
+    assert reply.json()["outcome"] == "ignored:no_invoice"
+    assert billing_store.get_event_status("stripe", event["id"]) == "processed"
+
+
+def test_a_signed_body_that_is_not_json_is_400(client: Client) -> None:
+    body = '{"id": "evt_1", '
+    signature = stripe.WebhookSignature.generate_signature_header(body, stripe_webhook_secret())
+    headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
+    reply = client.api.request("POST", "/api/v1/webhooks/stripe", headers, body.encode())
+    assert (reply.status, reply.json()["error"]["code"]) == (400, "malformed_request")

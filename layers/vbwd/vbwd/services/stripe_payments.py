@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import stripe
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints, ValidationError
 
 from vbwd.domain import clock, money
 from vbwd.domain.billing import Payment
 from vbwd.domain.enums import InvoiceStatus
 from vbwd.domain.errors import Conflict, MalformedRequest, Unavailable, ValidationFailed
+from vbwd.domain.ids import parse_uuid
 from vbwd.observability import logger, metric
 from vbwd.services import capture, invoices, refunds
 from vbwd.settings import get_settings, stripe_api_key, stripe_webhook_secret
@@ -36,6 +38,76 @@ PROVIDER = "stripe"
 class InvalidSignature(MalformedRequest):
     code = "invalid_signature"
     default_message = "The Stripe-Signature header is missing, invalid or stale."
+
+
+# --- the parts of Stripe's objects vbwd reads (the API's documented shapes; anything else is ignored) ---
+StripeId = Annotated[str, StringConstraints(min_length=1, max_length=255)]
+Amount = Annotated[StrictInt, Field(ge=0)]
+
+
+class _Shape(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CheckoutSession(_Shape):
+    id: StripeId
+    payment_intent: StripeId | None = None
+    payment_status: str | None = None
+    amount_total: Amount | None = None
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] | None = None
+    client_reference_id: str | None = None
+    metadata: dict[str, str] | None = None
+
+
+class Charge(_Shape):
+    id: StripeId
+    payment_intent: StripeId | None = None
+    amount: Amount
+    amount_refunded: Amount
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
+    metadata: dict[str, str] | None = None
+
+
+class _Data(_Shape):
+    object: dict[str, Any]
+
+
+class Event(_Shape):
+    id: StripeId
+    type: StripeId
+    data: _Data
+
+
+S = TypeVar("S", bound=_Shape)
+_OBJECTS: dict[str, type[_Shape]] = {
+    "checkout.session.completed": CheckoutSession,
+    "checkout.session.async_payment_succeeded": CheckoutSession,
+    "checkout.session.async_payment_failed": CheckoutSession,
+    "charge.refunded": Charge,
+}
+
+
+def parse_event(event: Any) -> tuple[Event, _Shape | None]:
+    """The event and, for the types vbwd handles, its object. A signed event of another shape is a 422
+    with the fields named, before anything is written: processing it could only fail again."""
+    envelope = _validated(Event, event, ())
+    shape = _OBJECTS.get(envelope.type)
+    return envelope, _validated(shape, envelope.data.object, ("data", "object")) if shape else None
+
+
+def _validated(shape: type[S], value: Any, at: tuple[str, ...]) -> S:
+    try:
+        return shape.model_validate(value)
+    except ValidationError as exc:
+        details = [
+            {
+                "field": ".".join(str(part) for part in (*at, *error["loc"])),
+                "message": error["msg"],
+                "type": error["type"],
+            }
+            for error in exc.errors()
+        ]
+        raise ValidationFailed("The Stripe event does not have the shape vbwd reads.", details=details) from None
 
 
 # Stripe's API amounts use its own decimals per currency; vbwd's minor units follow ISO 4217. They differ
@@ -139,29 +211,28 @@ def create_checkout_session(user_id: str, invoice_id: str) -> tuple[str, str]:
     return str(session.url), str(session.id)
 
 
-def _invoice_of(session: dict[str, Any]) -> str | None:
-    metadata = session.get("metadata") or {}
-    return metadata.get("invoice_id") or session.get("client_reference_id")
+def _invoice_of(session: CheckoutSession) -> str | None:
+    """The vbwd invoice a session pays; ``None`` for a session some other system created on the account."""
+    return parse_uuid((session.metadata or {}).get("invoice_id") or session.client_reference_id or "")
 
 
-def _capture_session(session: dict[str, Any]) -> str:
+def _capture_session(session: CheckoutSession) -> str:
     invoice_id = _invoice_of(session)
     if not invoice_id:
         return "ignored:no_invoice"
-    reference = session.get("payment_intent") or session["id"]
-    currency = str(session.get("currency") or "").upper()
+    currency = (session.currency or "").upper()
     result = capture.capture(
         invoice_id,
         PROVIDER,
-        str(reference),
-        from_stripe(int(session.get("amount_total") or 0), currency),
+        session.payment_intent or session.id,
+        from_stripe(session.amount_total or 0, currency),
         currency,
-        user_hint=(session.get("metadata") or {}).get("user_id"),
+        user_hint=parse_uuid((session.metadata or {}).get("user_id") or ""),
     )
     return f"{result.status}:{result.reason}" if result.reason else result.status
 
 
-def _charge_refunded(charge: dict[str, Any]) -> str:
+def _charge_refunded(charge: Charge) -> str:
     """Stripe sends ``charge.refunded`` for every refund of a charge, with the running total.
 
     * The payment paid its invoice: a full refund refunds the invoice (once); a partial one is recorded on
@@ -171,10 +242,10 @@ def _charge_refunded(charge: dict[str, Any]) -> str:
       A full refund closes it (``refunded``), and a capture arriving later for it is refused. A partial
       refund of a payment not captured yet is answered 503: Stripe delivers it again, after the capture.
     """
-    reference = str(charge.get("payment_intent") or charge.get("id"))
-    currency = str(charge.get("currency") or "").upper()
-    amount = from_stripe(int(charge.get("amount") or 0), currency)
-    refunded = from_stripe(int(charge.get("amount_refunded") or 0), currency)
+    reference = charge.payment_intent or charge.id
+    currency = charge.currency.upper()
+    amount = from_stripe(charge.amount, currency)
+    refunded = from_stripe(charge.amount_refunded, currency)
     now = clock.iso(clock.now())
     payment = store.get_payment(PROVIDER, reference)
     if payment is None or not payment.paid_its_invoice:
@@ -183,7 +254,7 @@ def _charge_refunded(charge: dict[str, Any]) -> str:
         unpaid = payment or Payment(
             provider=PROVIDER,
             reference=reference,
-            invoice_id=str((charge.get("metadata") or {}).get("invoice_id") or "unknown"),
+            invoice_id=parse_uuid((charge.metadata or {}).get("invoice_id") or "") or "unknown",
             amount_minor=amount,
             currency=currency,
             status="refunded",
@@ -199,11 +270,13 @@ def _charge_refunded(charge: dict[str, Any]) -> str:
     return refunds.record_partial(payment.invoice_id, refunded).status
 
 
-def _dispatch(event: dict[str, Any]) -> str:
-    kind = event.get("type")
-    obj = (event.get("data") or {}).get("object") or {}
+def _dispatch(kind: str, obj: _Shape | None) -> str:
+    if isinstance(obj, Charge):
+        return _charge_refunded(obj)
+    if not isinstance(obj, CheckoutSession):
+        return "ignored"
     if kind == "checkout.session.completed":
-        if obj.get("payment_status") in {"paid", "no_payment_required"}:
+        if obj.payment_status in {"paid", "no_payment_required"}:
             return _capture_session(obj)
         return "awaiting_async_payment"
     if kind == "checkout.session.async_payment_succeeded":
@@ -214,8 +287,6 @@ def _dispatch(event: dict[str, Any]) -> str:
             invoice_id, "async payment failed", clock.iso(clock.now())
         )
         return "payment_failed_recorded" if recorded else "ignored:no_invoice"
-    if kind == "charge.refunded":
-        return _charge_refunded(obj)
     return "ignored"
 
 
@@ -225,18 +296,19 @@ def handle_webhook(payload: bytes, signature: str | None) -> dict[str, str]:
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"), signature, stripe_webhook_secret(), tolerance=stripe.Webhook.DEFAULT_TOLERANCE
         )
-        event = json.loads(payload)
     except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidSignature() from exc
-    if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
-        raise MalformedRequest("The event has no id or type.")
-    now = clock.iso(clock.now())
-    if not store.receive_event(PROVIDER, str(event["id"]), str(event["type"]), payload.decode("utf-8"), now):
-        return {"status": "duplicate", "event_id": str(event["id"])}
     try:
-        outcome = _dispatch(event)
+        event, obj = parse_event(json.loads(payload))
+    except (ValueError, RecursionError) as exc:  # the edge screens bodies; this is for direct callers
+        raise MalformedRequest() from exc
+    now = clock.iso(clock.now())
+    if not store.receive_event(PROVIDER, event.id, event.type, payload.decode("utf-8"), now):
+        return {"status": "duplicate", "event_id": event.id}
+    try:
+        outcome = _dispatch(event.type, obj)
     except Exception:
         metric("StripeEventsFailed")  # alarm on it: the event stays "received" and Stripe retries (5xx)
         raise
-    store.event_processed(PROVIDER, str(event["id"]), outcome, clock.iso(clock.now()))
-    return {"status": "processed", "event_id": str(event["id"]), "outcome": outcome}
+    store.event_processed(PROVIDER, event.id, outcome, clock.iso(clock.now()))
+    return {"status": "processed", "event_id": event.id, "outcome": outcome}
