@@ -145,7 +145,8 @@ def test_a_second_payment_is_recorded_for_refund_and_activates_nothing(
 
 
 @pytest.mark.parametrize(
-    ("amount", "currency", "code"), [("18.99", "USD", "amount_mismatch"), ("29.00", "EUR", "currency_mismatch")]
+    ("amount", "currency", "code", "field"),
+    [("18.99", "USD", "amount_mismatch", "amount"), ("29.00", "EUR", "currency_mismatch", "currency")],
 )
 def test_a_wrong_amount_or_currency_activates_nothing(
     client: Client,
@@ -155,10 +156,12 @@ def test_a_wrong_amount_or_currency_activates_nothing(
     amount: str,
     currency: str,
     code: str,
+    field: str,
 ) -> None:
     reference = f"PAY-{uuid.uuid4().hex[:6]}"
     reply = pay_manually(client, admin, order["invoice"], reference=reference, amount=amount, currency=currency)
     assert reply.status == 422 and reply.json()["error"]["code"] == code
+    assert [detail["field"] for detail in reply.json()["error"]["details"]] == [field]
     assert invoice(client, user, order["invoice"]["id"])["status"] == "pending"
     assert balance(client, user) == 0
     review = billing_store.get_payment("manual", reference)

@@ -7,6 +7,7 @@ paid). Outcomes that activate nothing are errors for this caller: a double payme
 
 from __future__ import annotations
 
+from vbwd.domain import money
 from vbwd.domain.billing import CaptureResult
 from vbwd.domain.enums import Role
 from vbwd.domain.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
@@ -48,11 +49,23 @@ def _answer(result: CaptureResult) -> CaptureResult:
             f"The payment does not match the invoice ({result.reason}); it is recorded "
             f"for review and activates nothing.",
             code=result.reason,
+            details=_mismatch(result),
         )
     raise Conflict(
         f"The invoice cannot be paid ({result.reason}); the payment is recorded for review.",
         code=result.reason or "invoice_closed",
     )
+
+
+def _mismatch(result: CaptureResult) -> list[dict[str, str]]:
+    invoice = result.invoice
+    if invoice is None:
+        return []
+    if result.reason == "currency_mismatch":
+        return [{"field": "currency", "location": "body", "message": f"must be {invoice.currency}", "type": "mismatch"}]
+    total = money.format_minor(invoice.total_minor, invoice.currency)
+    message = f"must equal the invoice total, {total} {invoice.currency}"
+    return [{"field": "amount", "location": "body", "message": message, "type": "mismatch"}]
 
 
 def capture_payment(
