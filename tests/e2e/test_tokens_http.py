@@ -80,6 +80,18 @@ def test_service_api_keys(runner: Http, admin_token: str) -> None:
     assert refunded.status_code == 200 and refunded.json()["balance"] == 35
     assert runner.get(f"{base}/balance", token=key).json()["balance"] == 35
     assert runner.get(f"{base}/balance", token="vbwd_sk_not-a-real-key").status_code == 401
+    # a user the service names must exist: not "balance 0" or "insufficient tokens"
+    stranger = f"/api/v1/service/users/{uuid.uuid4()}/tokens"
+    assert runner.get(f"{stranger}/balance", token=key).status_code == 404
+    assert (
+        runner.post(f"{stranger}/consume", token=key, json={"amount": 1, "idempotency_key": "svc-x"}).status_code == 404
+    )
+    newcomer = new_user(runner)["user"]["id"]  # exists, never credited: an empty wallet, not a 404
+    assert runner.get(f"/api/v1/service/users/{newcomer}/tokens/balance", token=key).json()["balance"] == 0
+    broke = runner.post(
+        f"/api/v1/service/users/{newcomer}/tokens/consume", token=key, json={"amount": 1, "idempotency_key": "svc-y"}
+    )
+    assert broke.status_code == 402
     # a service key is for service routes only
     assert runner.get("/api/v1/user/tokens/balance", token=key).status_code == 403
     assert runner.get("/api/v1/admin/api-keys", token=key).status_code == 403

@@ -142,6 +142,17 @@ def test_the_same_key_with_another_amount_is_409(client: Client, funded: dict[st
     assert ledger_matches_wallet(funded["user"]["id"]) == (90, 90)
 
 
+def test_the_same_key_with_another_description_or_metadata_is_409(client: Client, funded: dict[str, Any]) -> None:
+    first = consume(client, funded, 5, key="k-meta", description="chat", metadata={"model": "a", "n": 1})
+    same = consume(client, funded, 5, key="k-meta", description="chat", metadata={"n": 1, "model": "a"})
+    assert same.status == 200 and same.json()["transaction"]["id"] == first.json()["transaction"]["id"]
+    for changed in ({"description": "image"}, {"metadata": {"model": "b", "n": 1}}, {"description": None}):
+        body = {"description": "chat", "metadata": {"model": "a", "n": 1}, **changed}
+        reply = consume(client, funded, 5, key="k-meta", **body)
+        assert reply.status == 409 and reply.json()["error"]["code"] == "idempotency_key_reused"
+    assert ledger_matches_wallet(funded["user"]["id"]) == (95, 95)
+
+
 def test_the_key_may_come_as_a_header(client: Client, funded: dict[str, Any]) -> None:
     headers = {"Idempotency-Key": "from-header"}
     first = client.post(CONSUME, {"amount": 5}, token=funded["access_token"], headers=headers)

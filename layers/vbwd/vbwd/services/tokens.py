@@ -12,6 +12,8 @@ cancellation (``ALL_OLD``), not an extra read. A cold container reads the wallet
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -180,10 +182,18 @@ def _current_balance(exc: TransactionCancelled, user_id: str) -> Wallet:
 # --- reads -------------------------------------------------------------------------------------------
 
 
-def balance(user_id: str) -> Wallet:
-    """Exactly one GetItem. A user without a wallet has balance 0."""
+def _require_user(user_id: str, named_by_caller: bool) -> None:
+    """A server-side caller names the user in the path: where the user has no wallet, one more read tells
+    an unknown user (404) from an empty wallet. A user's own token proves the user exists."""
+    if named_by_caller and users_store.get_user(user_id) is None:
+        raise NotFound("User not found.")
+
+
+def balance(user_id: str, *, named_by_caller: bool = False) -> Wallet:
+    """Exactly one GetItem (two for a caller-named user without a wallet). No wallet is balance 0."""
     wallet = store.get_wallet(user_id)
     if wallet is None:
+        _require_user(user_id, named_by_caller)
         return _empty(user_id)
     hints.put(wallet)
     return wallet
@@ -219,25 +229,37 @@ def consume(
     idempotency_key: str,
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
+    *,
+    named_by_caller: bool = False,
 ) -> Outcome:
     """Debit ``amount`` tokens once per idempotency key. 402 when the balance is too low; a repeated key
-    returns the original transaction and charges nothing; the same key with another amount is 409."""
+    returns the original transaction and charges nothing; the same key with another request is 409."""
     credit = Credit(
         entry_key=f"usage#{idempotency_key}",
         amount=-amount,
         type=LedgerType.USAGE,
         description=description,
         metadata=metadata,
-        request_hash=f"consume:{amount}",
+        request_hash=_consume_request(amount, description, metadata),
     )
     try:
         return move(user_id, [credit])
     except _Rejected as rejected:
+        if rejected.wallet is None:
+            _require_user(user_id, named_by_caller)
         wallet = rejected.wallet or _empty(user_id)
         raise InsufficientTokens(balance=wallet.available, required=amount) from None
     except TransactionCancelled as exc:
-        original = _replayed(exc, credit, -amount, "amount")
+        original = _replayed(exc, credit, -amount, "debit")
         return Outcome(entries=(original,), wallet=_current_balance(exc, user_id), replayed=True)
+
+
+def _consume_request(amount: int, description: str | None, metadata: dict[str, Any] | None) -> str:
+    """What a replay of a debit must repeat: the amount, and the description and metadata when sent."""
+    if description is None and metadata is None:
+        return f"consume:{amount}"
+    canonical = json.dumps([description, metadata], sort_keys=True, separators=(",", ":"))
+    return f"consume:{amount}:{hashlib.sha256(canonical.encode()).hexdigest()}"
 
 
 def _refund_entry_key(usage_id: str, key: str) -> str:
