@@ -18,6 +18,7 @@ from vbwd.api.schemas.catalog import (
     TokenBundleView,
     VersionRequest,
 )
+from vbwd.domain import money
 from vbwd.domain.catalog import CatalogItem, slugify, sort_key
 from vbwd.domain.enums import BillingPeriod, CatalogKind
 
@@ -110,6 +111,20 @@ def test_prices_may_be_numbers_or_decimal_strings(price: object, expected: str) 
 def test_price_is_required_on_create() -> None:
     for model, base in CREATES:
         assert refused(model, {k: v for k, v in base.items() if k != "price"}) == {"price": "missing"}
+
+
+@pytest.mark.parametrize("currency", ["xyz", "US", "USDX", "", 840, "XAU", "XTS"])
+def test_a_plan_currency_is_an_iso_4217_code(currency: object) -> None:
+    assert "currency" in refused(TarifPlanCreate, {**PLAN, "currency": currency})
+
+
+def test_a_plan_currency_is_upper_cased() -> None:
+    assert TarifPlanCreate.model_validate({**PLAN, "currency": " eur "}).currency == "EUR"
+
+
+def test_every_currency_with_its_own_decimals_is_a_currency() -> None:
+    assert set(money._EXPONENTS) <= money.CURRENCIES
+    assert len(money.CURRENCIES) > 150
 
 
 def test_a_plan_price_follows_its_currency() -> None:

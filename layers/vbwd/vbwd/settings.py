@@ -14,11 +14,12 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from vbwd import __version__
+from vbwd.domain import money
 
 LOCAL_STAGE = "local"
 
@@ -64,7 +65,7 @@ class Settings(BaseModel):
     argon2_memory_kib: int = Field(65536, alias="VBWD_ARGON2_MEMORY_KIB", ge=8)
     argon2_parallelism: int = Field(4, alias="VBWD_ARGON2_PARALLELISM", ge=1)
 
-    default_currency: str = Field("USD", alias="DEFAULT_CURRENCY", pattern=r"^[A-Z]{3}$")
+    default_currency: Annotated[str, AfterValidator(money.currency_code)] = Field("USD", alias="DEFAULT_CURRENCY")
     invoice_ttl_hours: int = Field(24, alias="VBWD_INVOICE_TTL_HOURS", gt=0)
 
     stripe_api_key: SecretStr | None = Field(None, alias="STRIPE_API_KEY")

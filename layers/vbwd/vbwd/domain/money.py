@@ -15,7 +15,25 @@ _EXPONENTS = {
     **dict.fromkeys(["CLF", "UYW"], 4),
 }
 _DECIMAL = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")  # ASCII digits only, no "_" separators
+# ISO 4217 currencies in circulation (funds codes included, precious metals and test codes not).
+CURRENCIES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN BWP BYN BZD
+    CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL
+    GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD
+    KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR
+    NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN
+    SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD
+    XCG XOF XPF YER ZAR ZMW ZWG ZWL""".split()  # noqa: SIM905 -- a table, easier to read (and check) as one
+)
 MAX_MINOR = 10**11  # one billion major units at 2 decimals: a sanity cap on any single price
+
+
+def currency_code(value: str) -> str:
+    """An ISO 4217 code, upper-cased, or ValueError."""
+    code = value.strip().upper()
+    if code not in CURRENCIES:
+        raise ValueError("must be an ISO 4217 currency code, such as USD")
+    return code
 
 
 def exponent(currency: str) -> int:

@@ -11,7 +11,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, StrictInt, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from vbwd.api.schemas.common import LINE_CHARS, PROSE_CHARS, Strict, View
 from vbwd.domain import money
@@ -34,7 +43,7 @@ from vbwd.services.catalog import Page, default_currency
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME), LINE_CHARS]
 Description = Annotated[str, StringConstraints(max_length=MAX_DESCRIPTION), PROSE_CHARS]
 Slug = Annotated[str, StringConstraints(max_length=MAX_SLUG, pattern=SLUG_PATTERN)]
-Currency = Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{3}$")]
+Currency = Annotated[str, AfterValidator(money.currency_code)]
 Feature = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_FEATURE), LINE_CHARS]
 Features = Annotated[list[Feature], Field(max_length=MAX_FEATURES)]
 SortOrder = Annotated[StrictInt, Field(ge=0, le=MAX_SORT_ORDER)]
