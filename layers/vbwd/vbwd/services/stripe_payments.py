@@ -46,7 +46,7 @@ Amount = Annotated[StrictInt, Field(ge=0)]
 
 
 class _Shape(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built by the webhook's first event only
 
 
 class CheckoutSession(_Shape):
