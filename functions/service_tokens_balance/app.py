@@ -10,7 +10,7 @@ app = http.resolver()
 @app.get("/api/v1/service/users/<user_id>/tokens/balance")
 def balance(user_id: str) -> BalanceView:
     http.require(app)
-    return BalanceView.of(tokens.balance(http.uuid_param(user_id, "user_id"), named_by_caller=True))
+    return BalanceView.of(tokens.balance(http.uuid_param(user_id, "user_id"), by_service=True))
 
 
 lambda_handler = http.entrypoint(app)

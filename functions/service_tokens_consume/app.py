@@ -17,7 +17,7 @@ def consume(user_id: str) -> http.Response[MovementResponse]:
     body = http.parse(ConsumeRequest, http.raw_body(app))
     key = idempotency_key(body.idempotency_key, http.header(app, "idempotency-key"))
     outcome = tokens.consume(
-        http.uuid_param(user_id, "user_id"), body.amount, key, body.description, body.metadata, named_by_caller=True
+        http.uuid_param(user_id, "user_id"), body.amount, key, body.description, body.metadata, by_service=True
     )
     return http.respond(MovementResponse.of(outcome), headers=replay_headers(outcome))
 

@@ -16,6 +16,7 @@ def refund(user_id: str, body: RefundRequest) -> http.Response[MovementResponse]
         body.transaction_id,
         body.amount,
         checked_key(http.header(app, "idempotency-key")),
+        by_service=True,
     )
     return http.respond(MovementResponse.of(outcome), headers=replay_headers(outcome))
 

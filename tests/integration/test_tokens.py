@@ -188,8 +188,41 @@ def test_refunds_never_exceed_the_usage(client: Client, funded: dict[str, Any]) 
     assert beyond.status == 409 and beyond.json()["error"]["code"] == "refund_exceeds_usage"
     rest = client.post(REFUND, {"transaction_id": usage["id"]}, token=funded["access_token"])
     assert rest.status == 200 and rest.json()["transaction"]["amount"] == 20
-    assert client.post(REFUND, {"transaction_id": usage["id"]}, token=funded["access_token"]).status == 409
+    more = client.post(REFUND, {"transaction_id": usage["id"], "amount": 1}, token=funded["access_token"])
+    assert more.status == 409 and more.json()["error"]["code"] == "refund_exceeds_usage"
     assert ledger_matches_wallet(funded["user"]["id"]) == (100, 100)
+
+
+def test_a_retried_refund_without_a_key_credits_once(client: Client, funded: dict[str, Any]) -> None:
+    usage = consume(client, funded, 30).json()["transaction"]
+    body = {"transaction_id": usage["id"], "amount": 5}
+    first = client.post(REFUND, body, token=funded["access_token"])
+    again = client.post(REFUND, body, token=funded["access_token"])  # a retry after a lost answer
+    assert first.status == again.status == 200
+    assert again.json()["transaction"]["id"] == first.json()["transaction"]["id"]
+    assert ("idempotent-replayed", "true") in again.headers
+    assert again.json()["balance"] == 75
+    # a second refund of the same size is a new request only under a key of its own
+    keyed = client.post(REFUND, body, token=funded["access_token"], headers={"Idempotency-Key": "second-5"})
+    assert keyed.status == 200 and keyed.json()["balance"] == 80
+    assert ledger_matches_wallet(funded["user"]["id"]) == (80, 80)
+
+
+def test_a_user_cannot_refund_what_the_service_metered(
+    client: Client, admin: dict[str, Any], funded: dict[str, Any]
+) -> None:
+    key = client.post("/api/v1/admin/api-keys", {"name": "metering"}, token=admin["access_token"]).json()["key"]
+    service = f"/api/v1/service/users/{funded['user']['id']}/tokens"
+    metered = client.post(f"{service}/consume", {"amount": 60, "idempotency_key": "svc-60"}, token=key)
+    assert metered.status == 200 and metered.json()["transaction"]["amount"] == -60
+    usage_id = metered.json()["transaction"]["id"]
+    mine = client.post(REFUND, {"transaction_id": usage_id}, token=funded["access_token"])
+    assert mine.status == 403 and mine.json()["error"]["code"] == "forbidden"
+    assert ledger_matches_wallet(funded["user"]["id"]) == (40, 40)
+    theirs = client.post(f"{service}/refund", {"transaction_id": usage_id, "amount": 10}, token=key)
+    assert theirs.status == 200 and theirs.json()["balance"] == 50
+    own = consume(client, funded, 5).json()["transaction"]  # what the user metered, the user may refund
+    assert client.post(REFUND, {"transaction_id": own["id"]}, token=funded["access_token"]).status == 200
 
 
 def test_refund_with_an_idempotency_key_credits_once(client: Client, funded: dict[str, Any]) -> None:

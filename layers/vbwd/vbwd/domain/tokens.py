@@ -34,6 +34,7 @@ class LedgerEntry:
     request_hash: str | None = None
     refunded: int = 0  # for usage entries: how much of it was credited back
     refund_count: int = 0
+    metered_by: str | None = None  # for usage entries: "user" (its own token) or "service" (an API key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +48,4 @@ class Credit:
     description: str | None = None
     metadata: dict[str, Any] | None = field(default=None)
     request_hash: str | None = None
+    metered_by: str | None = None

@@ -24,6 +24,7 @@ from vbwd.domain import clock, ids
 from vbwd.domain.enums import LedgerType
 from vbwd.domain.errors import (
     Conflict,
+    Forbidden,
     InsufficientTokens,
     NotFound,
     TransactionCancelled,
@@ -182,18 +183,18 @@ def _current_balance(exc: TransactionCancelled, user_id: str) -> Wallet:
 # --- reads -------------------------------------------------------------------------------------------
 
 
-def _require_user(user_id: str, named_by_caller: bool) -> None:
-    """A server-side caller names the user in the path: where the user has no wallet, one more read tells
-    an unknown user (404) from an empty wallet. A user's own token proves the user exists."""
-    if named_by_caller and users_store.get_user(user_id) is None:
+def _require_user(user_id: str, by_service: bool) -> None:
+    """A service (an API key) names the user in the path: where the user has no wallet, one more read
+    tells an unknown user (404) from an empty wallet. A user's own token proves the user exists."""
+    if by_service and users_store.get_user(user_id) is None:
         raise NotFound("User not found.")
 
 
-def balance(user_id: str, *, named_by_caller: bool = False) -> Wallet:
+def balance(user_id: str, *, by_service: bool = False) -> Wallet:
     """Exactly one GetItem (two for a caller-named user without a wallet). No wallet is balance 0."""
     wallet = store.get_wallet(user_id)
     if wallet is None:
-        _require_user(user_id, named_by_caller)
+        _require_user(user_id, by_service)
         return _empty(user_id)
     hints.put(wallet)
     return wallet
@@ -230,7 +231,7 @@ def consume(
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
     *,
-    named_by_caller: bool = False,
+    by_service: bool = False,
 ) -> Outcome:
     """Debit ``amount`` tokens once per idempotency key. 402 when the balance is too low; a repeated key
     returns the original transaction and charges nothing; the same key with another request is 409."""
@@ -241,12 +242,13 @@ def consume(
         description=description,
         metadata=metadata,
         request_hash=_consume_request(amount, description, metadata),
+        metered_by="service" if by_service else "user",
     )
     try:
         return move(user_id, [credit])
     except _Rejected as rejected:
         if rejected.wallet is None:
-            _require_user(user_id, named_by_caller)
+            _require_user(user_id, by_service)
         wallet = rejected.wallet or _empty(user_id)
         raise InsufficientTokens(balance=wallet.available, required=amount) from None
     except TransactionCancelled as exc:
@@ -272,29 +274,39 @@ def _refund_request(usage_id: str, amount: int | None) -> str:
 
 
 def refund_usage(
-    user_id: str, transaction_id: str, amount: int | None = None, idempotency_key: str | None = None
+    user_id: str,
+    transaction_id: str,
+    amount: int | None = None,
+    idempotency_key: str | None = None,
+    *,
+    by_service: bool = False,
 ) -> Outcome:
-    """Credit back (part of) a usage. The total refunded never exceeds the usage (409 beyond it). With an
-    idempotency key, a replay returns the original refund even after the usage is fully refunded."""
-    if idempotency_key is not None:
-        replayed = store.get_entry(user_id, _refund_entry_key(transaction_id, idempotency_key))
-        if replayed is not None:  # the write itself is still conditioned on the key: this only answers early
-            if replayed.request_hash != _refund_request(transaction_id, amount):
-                raise Conflict(
-                    "This idempotency key was already used for a different refund.", code="idempotency_key_reused"
-                )
-            return Outcome(entries=(replayed,), wallet=balance(user_id), replayed=True)
+    """Credit back (part of) a usage. The total refunded never exceeds the usage (409 beyond it).
+
+    A replay returns the original refund even after the usage is fully refunded. Without an idempotency
+    key the request is its own key: the same refund (usage and amount) is made once, so a retried request
+    never credits twice; two equal partial refunds need two keys. A user may refund only what it metered
+    with its own token: usage a service metered (an API key) is refunded by a service or not at all."""
+    key = idempotency_key or f"auto:{'all' if amount is None else amount}"
+    replayed = store.get_entry(user_id, _refund_entry_key(transaction_id, key))
+    if replayed is not None:  # the write itself is still conditioned on the key: this only answers early
+        if replayed.request_hash != _refund_request(transaction_id, amount):
+            raise Conflict(
+                "This idempotency key was already used for a different refund.", code="idempotency_key_reused"
+            )
+        return Outcome(entries=(replayed,), wallet=balance(user_id), replayed=True)
     for _ in range(MAX_ATTEMPTS):
         usage = store.find_entry(user_id, transaction_id)
         if usage is None:
             raise NotFound("Transaction not found.")
         if usage.type is not LedgerType.USAGE:
             raise ValidationFailed.field("transaction_id", "only a usage can be refunded", "not_refundable")
+        if usage.metered_by == "service" and not by_service:
+            raise Forbidden("This usage was metered by the service; only the service can refund it.")
         remaining = -usage.amount - usage.refunded
         wanted = remaining if amount is None else amount
         if wanted <= 0 or wanted > remaining:
             raise Conflict(f"Only {remaining} tokens of this usage can still be refunded.", code="refund_exceeds_usage")
-        key = idempotency_key or ids.new_id()
         credit = Credit(
             entry_key=_refund_entry_key(usage.id, key),
             amount=wanted,

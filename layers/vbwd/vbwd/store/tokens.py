@@ -80,6 +80,7 @@ class LedgerRecord(TableModel):
     request_hash = UnicodeAttribute(null=True)
     refunded = NumberAttribute(default=0)
     refund_count = NumberAttribute(default=0)
+    metered_by = UnicodeAttribute(null=True)
     by_id = LedgerById()
 
 
@@ -107,6 +108,7 @@ def _entry(record: LedgerRecord) -> LedgerEntry:
         request_hash=record.request_hash,
         refunded=int(record.refunded or 0),
         refund_count=int(record.refund_count or 0),
+        metered_by=record.metered_by,
     )
 
 
@@ -138,6 +140,7 @@ def entry_from(item: dict[str, Any]) -> LedgerEntry:
         request_hash=item.get("request_hash"),
         refunded=int(item.get("refunded") or 0),
         refund_count=int(item.get("refund_count") or 0),
+        metered_by=item.get("metered_by"),
     )
 
 
@@ -281,6 +284,7 @@ def _ledger_put(entry: LedgerEntry) -> dict[str, Any]:
         ("reference_id", entry.reference_id),
         ("description", entry.description),
         ("request_hash", entry.request_hash),
+        ("metered_by", entry.metered_by),
     ):
         if value is not None:
             item[name] = {"S": value}
@@ -332,6 +336,7 @@ def stage(
                 created_at=now,
                 metadata=credit.metadata,
                 request_hash=credit.request_hash,
+                metered_by=credit.metered_by,
             )
         )
     wallet = Wallet(user_id=user_id, balance=balance + net, available=available + net, updated_at=now)
