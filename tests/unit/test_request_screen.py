@@ -108,3 +108,15 @@ def test_a_route_without_a_body_does_not_ignore_a_malformed_one() -> None:
     assert call("{", path="/items/touch")[0] == 400
     assert call(None, path="/items/touch") == (200, {"status": "ok"})
     assert call("{}", path="/items/touch") == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize("body", ['{"name": 5.0000000000000001}', '{"name": 0.30000000000000000001}'])
+def test_a_number_a_double_would_change_is_422(body: str) -> None:
+    status, payload = call(body)
+    assert status == 422
+    assert payload["error"]["details"][0]["type"] == "float_precision"
+
+
+@pytest.mark.parametrize("number", ["5.1", "0.1", "1e2", "2.5E-3", "-0.0", "123456.789"])
+def test_ordinary_numbers_pass(number: str) -> None:
+    assert call(f'{{"name": "a", "n": {number}}}', path="/items/touch")[0] == 200

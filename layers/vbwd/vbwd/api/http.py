@@ -8,6 +8,7 @@ import math
 import re
 import warnings
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -86,15 +87,25 @@ def entrypoint(app: APIGatewayHttpResolver, *, metrics: bool = False) -> Handler
     return handler
 
 
-def _finite(text: str) -> float:
+class _Imprecise(Exception):
+    pass
+
+
+def _number(text: str) -> float:
     number = float(text)
     if not math.isfinite(number):
         raise ValueError("a number too large for a float")
+    if Decimal(text) != Decimal(repr(number)):  # "5.0000000000000001" would silently become 5.0
+        raise _Imprecise
     return number
 
 
 def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
+
+
+def _body_problem(message: str, kind: str) -> dict[str, str]:
+    return {"field": "body", "location": "body", "message": message, "type": kind}
 
 
 def screen(event: dict[str, Any]) -> dict[str, Any]:
@@ -104,7 +115,8 @@ def screen(event: dict[str, Any]) -> dict[str, Any]:
     * another media type, or a charset other than UTF-8: 415;
     * bytes that are not UTF-8, or text that is not strict JSON (``NaN``, ``Infinity``, a number no float
       holds, nesting deeper than the parser's recursion limit, an integer over Python's 4300 digits): 400;
-    * JSON that is not an object: 422 (the resolver would otherwise validate a list's first element).
+    * JSON that is not an object: 422 (the resolver would otherwise validate a list's first element), and
+      a number with more digits than a double keeps: 422 (it would change silently; send it as a string).
 
     Returns the event with the content type spelled ``application/json``: the resolver compares it
     case-sensitively and knows no ``+json`` types."""
@@ -122,13 +134,19 @@ def screen(event: dict[str, Any]) -> dict[str, Any]:
         raise UnsupportedMediaType()
     try:
         text = base64.b64decode(raw, validate=True).decode() if event.get("isBase64Encoded") else raw
-        value = json.loads(text, parse_float=_finite, parse_constant=_not_json)
+        value = json.loads(text, parse_float=_number, parse_constant=_not_json)
     except (ValueError, RecursionError):  # binascii.Error, UnicodeDecodeError and JSONDecodeError included
         raise MalformedRequest() from None
-    if not isinstance(value, dict):
+    except _Imprecise:
         raise ValidationFailed(
-            details=[{"field": "body", "location": "body", "message": "must be a JSON object", "type": "model_type"}]
-        )
+            details=[
+                _body_problem(
+                    "holds a number with more digits than a double keeps; send it as a string", "float_precision"
+                )
+            ]
+        ) from None
+    if not isinstance(value, dict):
+        raise ValidationFailed(details=[_body_problem("must be a JSON object", "model_type")])
     return {**event, "headers": {**headers, "content-type": "application/json"}}
 
 
