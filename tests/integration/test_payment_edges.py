@@ -21,7 +21,7 @@ from vbwd.services import capture as capture_service
 from vbwd.services import users
 from vbwd.settings import stripe_webhook_secret
 from vbwd.store import billing as billing_store
-from vbwd.store.billing import InvoiceRecord, invoice_key
+from vbwd.store.billing import InvoiceRecord, PaymentRecord, invoice_key, payment_key
 
 
 def test_a_refund_that_arrives_before_the_capture_stops_it(
@@ -69,6 +69,21 @@ def test_refunds_of_a_second_payment_never_touch_the_invoice_the_first_one_paid(
     assert invoice(client, user, placed["invoice"]["id"])["status"] == "paid"  # the first payment still stands
     assert balance(client, user) == 1000
     assert billing_store.get_payment("stripe", first).status == "captured"  # type: ignore[union-attr]
+
+
+def test_a_late_older_refund_event_never_lowers_the_refunded_total(
+    client: Client, admin: dict[str, Any], user: dict[str, Any]
+) -> None:
+    bundle = make_bundle(client, admin)
+    placed = checkout(client, user, bundles=[bundle["id"]])
+    first, second = f"pi_first_{placed['invoice']['id']}", f"pi_second_{placed['invoice']['id']}"
+    deliver(client, completed(placed, intent=first))
+    deliver(client, completed(placed, intent=second))  # a double payment, kept as needs_refund
+    for refunded_so_far in (300, 100):  # the second refund event was sent first, and arrives last
+        charge = stripe_events.charge(second, 500, "usd", amount_refunded=refunded_so_far)
+        assert deliver(client, stripe_events.event("charge.refunded", charge)).status == 200
+    stored = PaymentRecord.get(*payment_key("stripe", second), consistent_read=True)
+    assert (stored.status, int(stored.refunded_minor)) == ("needs_refund", 300)
 
 
 def test_money_kept_for_review_is_counted_once_however_often_it_is_delivered(

@@ -970,7 +970,9 @@ def record_refund(payment: Payment, refunded_minor: int, *, full: bool, now: str
                     PaymentRecord.refunded_minor.set(refunded_minor),
                     PaymentRecord.updated_at.set(now),
                 ],
-                condition=PaymentRecord.status == existing.status,
+                # the running total only grows: an older charge.refunded delivered late changes nothing
+                condition=(PaymentRecord.status == existing.status)
+                & (PaymentRecord.refunded_minor.does_not_exist() | (PaymentRecord.refunded_minor < refunded_minor)),
             )
     except ConditionFailed:
         return get_payment(payment.provider, payment.reference) or existing
