@@ -15,6 +15,7 @@ from tests.integration.shop import balance, checkout, invoice, make_addon, make_
 from vbwd.domain import clock
 from vbwd.services import invoices as invoice_service
 from vbwd.store import outbox
+from vbwd.store.errors import StorageFailure
 from vbwd.store.tx import Transaction
 
 CHECKOUT = "/api/v1/user/checkout"
@@ -283,9 +284,31 @@ def test_expiry_moves_abandoned_invoices_and_they_can_never_be_paid(
     assert invoice(client, user, created["invoice"]["id"])["status"] == "expired"
 
 
+def test_one_invoice_that_cannot_expire_never_stops_the_others(
+    client: Client, user: dict[str, Any], shop: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orders = [checkout(client, user, bundles=[shop["bundle"]["id"]]) for _ in range(3)]
+    later = clock.iso(clock.parse_iso(orders[-1]["invoice"]["expires_at"]) + timedelta(seconds=1))
+    broken = orders[0]["invoice"]["id"]
+    close = invoice_service._close
+
+    def flaky(invoice: Any, *args: Any, **kwargs: Any) -> None:
+        if invoice.id == broken:
+            raise StorageFailure("injected")
+        close(invoice, *args, **kwargs)
+
+    monkeypatch.setattr(invoice_service, "_close", flaky)
+    result = invoice_service.expire_due(now=later)
+    assert result["failed"] == 1 and result["expired"] >= 2
+    assert [invoice(client, user, o["invoice"]["id"])["status"] for o in orders] == ["pending", "expired", "expired"]
+    monkeypatch.setattr(invoice_service, "_close", close)
+    assert invoice_service.expire_due(now=later)["expired"] >= 1  # the next run takes it
+    assert invoice(client, user, broken)["status"] == "expired"
+
+
 def test_the_schedule_runs_on_demand_through_the_runner(client: Client) -> None:
     reply = client.api.request("POST", "/__local/schedules/ExpireInvoicesFunction")
-    assert reply.status == 200 and set(reply.json()) == {"expired", "skipped"}
+    assert reply.status == 200 and set(reply.json()) == {"expired", "skipped", "failed"}
 
 
 def test_invoice_lists(client: Client, admin: dict[str, Any], shop: dict[str, Any]) -> None:

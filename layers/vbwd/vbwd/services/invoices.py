@@ -5,9 +5,11 @@ from __future__ import annotations
 from vbwd.domain import clock
 from vbwd.domain.billing import Invoice
 from vbwd.domain.enums import InvoiceStatus
-from vbwd.domain.errors import Conflict, NotFound, TransactionCancelled
+from vbwd.domain.errors import Conflict, DomainError, NotFound, TransactionCancelled
+from vbwd.observability import logger, metric
 from vbwd.store import billing as store
 from vbwd.store import outbox
+from vbwd.store.errors import StorageFailure
 from vbwd.store.tx import Transaction
 
 MAX_ATTEMPTS = 5
@@ -77,26 +79,32 @@ def cancel(user_id: str, invoice_id: str) -> Invoice:
     raise Conflict("The invoice changed while cancelling it; retry.", code="invoice_busy")
 
 
-def expire_due(now: str | None = None, batch: int = 100) -> dict[str, int]:
+def expire_due(now: str | None = None) -> dict[str, int]:
     """Move pending invoices past ``expires_at`` (and their items) to ``expired``. Each invoice is its own
-    transaction, conditioned on still being pending and past due, so a payment that wins the race wins."""
+    transaction, conditioned on still being pending and past due, so a payment that wins the race wins.
+
+    One invoice's failure never stops the run or hides the invoices behind it: it is logged, counted
+    (``InvoiceExpiryFailed``: alarm on it) and tried again next hour. Only a lost race is quiet."""
     now = now or clock.iso(clock.now())
-    expired = skipped = 0
-    while True:
-        due = store.expired_pending(now, batch)
-        if not due:
-            break
-        progressed = False
-        for invoice_id in due:
+    counts = {"expired": 0, "skipped": 0, "failed": 0}
+    for invoice_id in store.expired_pending(now):
+        try:
             invoice = store.get_invoice(invoice_id)
             if invoice is None or invoice.status is not InvoiceStatus.PENDING:
                 continue
-            try:
-                _close(invoice, InvoiceStatus.EXPIRED, now, expired_before=now)
-                expired += 1
-                progressed = True
-            except TransactionCancelled:
-                skipped += 1  # paid or cancelled meanwhile
-        if not progressed:
-            break
-    return {"expired": expired, "skipped": skipped}
+            _close(invoice, InvoiceStatus.EXPIRED, now, expired_before=now)
+            counts["expired"] += 1
+        except TransactionCancelled as exc:
+            if exc.failed("invoice") or exc.only_conflicts:
+                counts["skipped"] += 1  # paid or cancelled meanwhile (or being paid now): the payment wins
+                continue
+            _failed(invoice_id, exc, counts)
+        except (DomainError, StorageFailure) as exc:
+            _failed(invoice_id, exc, counts)
+    return counts
+
+
+def _failed(invoice_id: str, exc: Exception, counts: dict[str, int]) -> None:
+    counts["failed"] += 1
+    logger.error("invoice expiry failed", extra={"invoice_id": invoice_id, "error": repr(exc)})
+    metric("InvoiceExpiryFailed")

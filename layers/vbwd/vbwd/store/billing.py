@@ -17,7 +17,7 @@ conditioned on the state it must be in.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -624,16 +624,19 @@ def get_subscription(sub_id: str) -> Subscription | None:
         return None
 
 
-def expired_pending(now: str, limit: int = 100) -> list[str]:
-    """Ids of pending invoices whose ``expires_at`` has passed (Query on each shard of the sparse index)."""
-    found: list[str] = []
-    with translated():
-        for shard in range(EXPIRY_SHARDS):
-            for record in InvoiceRecord.pending_expiry.query(
-                f"PENDING#{shard}", InvoiceRecord.expiry_sk < now, limit=limit
-            ):
-                found.append(record.pk.removeprefix("INVOICE#"))
-    return found[: limit * EXPIRY_SHARDS]
+def expired_pending(now: str, page_size: int = 100) -> Iterator[str]:
+    """Ids of pending invoices whose ``expires_at`` has passed, oldest first per shard: a Query on each
+    shard of the sparse index, paged to the end (an invoice that cannot be closed never hides the rest)."""
+    for shard in range(EXPIRY_SHARDS):
+        pages = InvoiceRecord.pending_expiry.query(
+            f"PENDING#{shard}", InvoiceRecord.expiry_sk < now, page_size=page_size
+        )
+        while True:
+            with translated():
+                record = next(pages, None)
+            if record is None:
+                break
+            yield record.pk.removeprefix("INVOICE#")
 
 
 # --- staging writes --------------------------------------------------------------------------------
