@@ -389,3 +389,35 @@ def test_a_signed_body_that_is_not_json_is_400(client: Client) -> None:
     headers = {"Content-Type": "application/json", "Stripe-Signature": signature}
     reply = client.api.request("POST", "/api/v1/webhooks/stripe", headers, body.encode())
     assert (reply.status, reply.json()["error"]["code"]) == (400, "malformed_request")
+
+
+def test_an_invoice_past_its_expiry_cannot_be_paid_before_the_schedule_runs(
+    client: Client, admin: dict[str, Any], user: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    placed = checkout(client, user, bundles=[make_bundle(client, admin)["id"]])
+    later = clock.parse_iso(placed["invoice"]["expires_at"]) + timedelta(seconds=1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    assert invoice(client, user, placed["invoice"]["id"])["status"] == "pending"  # the schedule has not run
+    refused = pay_manually(client, admin, placed["invoice"])
+    assert refused.status == 409 and refused.json()["error"]["code"] == "invoice_expired"
+    late = deliver(client, completed(placed))
+    assert late.status == 200 and late.json()["outcome"] == "rejected:invoice_expired"
+    assert invoice(client, user, placed["invoice"]["id"])["status"] == "pending"
+    assert balance(client, user) == 0
+
+
+def test_a_refunded_invoice_is_never_paid_again(client: Client, admin: dict[str, Any], user: dict[str, Any]) -> None:
+    placed = checkout(client, user, bundles=[make_bundle(client, admin)["id"]])
+    assert pay_manually(client, admin, placed["invoice"]).status == 200
+    refund = client.post(
+        f"/api/v1/admin/invoices/{placed['invoice']['id']}/refund", {"reason": "asked"}, token=admin["access_token"]
+    )
+    assert refund.status == 200 and balance(client, user) == 0
+    again = pay_manually(client, admin, placed["invoice"], reference=f"PAY-AGAIN-{uuid.uuid4().hex[:6]}")
+    assert again.status == 409
+    stripe_again = deliver(client, completed(placed, intent=f"pi_again_{uuid.uuid4().hex}"))
+    assert stripe_again.status == 200 and stripe_again.json()["outcome"].startswith(("rejected", "double_payment"))
+    assert invoice(client, user, placed["invoice"]["id"])["status"] == "refunded"
+    assert balance(client, user) == 0
+    purchases = client.get("/api/v1/user/tokens/transactions?type=purchase", token=user["access_token"]).json()
+    assert len(purchases["items"]) == 1  # credited once, by the first payment only
