@@ -35,6 +35,7 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
         "DEFAULT_CURRENCY",
         "VBWD_INVOICE_TTL_HOURS",
         "DYNAMODB_ENDPOINT",
+        "AWS_LAMBDA_FUNCTION_NAME",
     ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("VBWD_DATA_DIR", str(tmp_path))
@@ -116,6 +117,14 @@ def test_local_defaults_are_documented_values(env) -> None:
 
 def test_deployed_stages_have_no_defaults(env) -> None:
     env.setenv("VBWD_STAGE", "prod")
+    for read in (jwt_signing_key, stripe_webhook_secret, payment_webhook_secret, stripe_api_key):
+        with pytest.raises(MissingSecret):
+            read()
+
+
+def test_inside_lambda_the_local_defaults_never_apply(env) -> None:
+    env.setenv("VBWD_STAGE", "local")
+    env.setenv("AWS_LAMBDA_FUNCTION_NAME", "vbwd-prod-WebhooksStripe")
     for read in (jwt_signing_key, stripe_webhook_secret, payment_webhook_secret, stripe_api_key):
         with pytest.raises(MissingSecret):
             read()

@@ -92,7 +92,9 @@ class Settings(BaseModel):
 
     @property
     def is_local(self) -> bool:
-        return self.stage == LOCAL_STAGE
+        """The local stage, outside Lambda. Inside a Lambda the published local secrets are never used,
+        whatever ``VBWD_STAGE`` says: a function deployed without the template's environment fails closed."""
+        return self.stage == LOCAL_STAGE and self.lambda_function_name is None
 
 
 @lru_cache(maxsize=1)
