@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from vbwd.domain.billing import Payment
 from vbwd.domain.catalog import CatalogItem
-from vbwd.domain.enums import BillingPeriod, CatalogKind, LedgerType, LineItemType, SubscriptionStatus
+from vbwd.domain.enums import BillingPeriod, CatalogKind, InvoiceStatus, LedgerType, LineItemType, SubscriptionStatus
 from vbwd.domain.errors import ValidationFailed
 from vbwd.domain.ids import new_id
 from vbwd.domain.tokens import Wallet
@@ -144,8 +146,12 @@ def test_the_largest_cart_is_paid_and_refunded_in_one_transaction_each() -> None
     tx, after = capture.build(order.invoice, payment, Wallet("u", 5, 5, NOW), NOW)
     assert len(tx) <= 100
     assert after is not None and after.balance == 5 + 1000 + 19 * 1000
-    debits, _ = refunds.reversals(order.invoice, after)
-    assert len(debits) + 3 + 1 + 1 + 40 + 1 <= 100  # invoice, refund, payment, items, account, wallet+entries
+    paid = replace(
+        order.invoice, status=InvoiceStatus.PAID, paid_at=NOW, payment_provider="manual", payment_reference="ref"
+    )
+    refund, drained, reversed_tokens, shortfall = refunds.build(paid, after, reason="r", source="admin", now=NOW)
+    assert 40 < len(refund) <= 100  # the real refund transaction: items, plan guard, payment, wallet, entries, event
+    assert reversed_tokens == after.balance - 5 and shortfall == 0 and drained is not None and drained.balance == 5
 
 
 def test_credits_and_periods() -> None:

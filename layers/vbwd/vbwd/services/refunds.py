@@ -56,6 +56,42 @@ def ended_periods(invoice: Invoice, now: str) -> frozenset[str]:
     return frozenset(item for item, (_, ends) in periods.items() if ends is not None and ends <= now)
 
 
+def build(
+    invoice: Invoice, wallet: Wallet | None, *, reason: str, source: str, now: str
+) -> tuple[Transaction, Wallet | None, int, int]:
+    """The refund as ONE transaction: the invoice, its items, the payment, the token reversals and the
+    event. Returns it with the wallet after it, the tokens reversed and the shortfall."""
+    debits, shortfall = reversals(invoice, wallet)
+    reversed_tokens = -sum(d.amount for d in debits)
+    tx = Transaction()
+    store.stage_refund(
+        tx,
+        invoice,
+        reason=reason,
+        source=source,
+        tokens_reversed=reversed_tokens,
+        shortfall=shortfall,
+        now=now,
+        ended=ended_periods(invoice, now),
+    )
+    after = token_store.stage(tx, invoice.user_id, wallet, debits, now).wallet if debits else None
+    outbox.stage_event(
+        tx,
+        "invoice.refunded",
+        invoice.id,
+        {
+            "invoice_id": invoice.id,
+            "user_id": invoice.user_id,
+            "reason": reason,
+            "source": source,
+            "tokens_reversed": reversed_tokens,
+            "shortfall": shortfall,
+        },
+        now,
+    )
+    return tx, after, reversed_tokens, shortfall
+
+
 def refund_invoice(invoice_id: str, reason: str, source: str = "admin", *, admin_id: str | None = None) -> RefundResult:
     if admin_id is not None:
         users.require_active_admin(admin_id)
@@ -70,35 +106,8 @@ def refund_invoice(invoice_id: str, reason: str, source: str = "admin", *, admin
                 f"Only a paid invoice can be refunded; this one is {invoice.status.value}.", code="invoice_not_paid"
             )
         wallet = token_service.wallet_for_write(invoice.user_id)
-        debits, shortfall = reversals(invoice, wallet)
-        reversed_tokens = -sum(d.amount for d in debits)
         now = clock.iso(clock.now())
-        tx = Transaction()
-        store.stage_refund(
-            tx,
-            invoice,
-            reason=reason,
-            source=source,
-            tokens_reversed=reversed_tokens,
-            shortfall=shortfall,
-            now=now,
-            ended=ended_periods(invoice, now),
-        )
-        after = token_store.stage(tx, invoice.user_id, wallet, debits, now).wallet if debits else None
-        outbox.stage_event(
-            tx,
-            "invoice.refunded",
-            invoice.id,
-            {
-                "invoice_id": invoice.id,
-                "user_id": invoice.user_id,
-                "reason": reason,
-                "source": source,
-                "tokens_reversed": reversed_tokens,
-                "shortfall": shortfall,
-            },
-            now,
-        )
+        tx, after, reversed_tokens, shortfall = build(invoice, wallet, reason=reason, source=source, now=now)
         try:
             tx.commit()
         except TransactionCancelled as exc:
