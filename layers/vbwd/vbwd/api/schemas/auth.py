@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from vbwd.api.schemas.common import Line, Strict, View
+from vbwd.api.schemas.common import NOT_BLANK, Line, Strict, View
 from vbwd.domain.enums import Role, UserStatus
 from vbwd.domain.users import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, TokenPair, User
 
@@ -15,7 +16,7 @@ _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\
 
 class Credentials(Strict):
     email: str = Field(max_length=254)
-    password: Line = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
+    password: Annotated[Line, NOT_BLANK] = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
 
     @field_validator("email")
     @classmethod
@@ -23,13 +24,6 @@ class Credentials(Strict):
         value = value.strip()
         if not _EMAIL.match(value):
             raise ValueError("must be an email address")
-        return value
-
-    @field_validator("password")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
         return value
 
 

@@ -46,6 +46,15 @@ Line = Annotated[str, LINE_CHARS]
 Prose = Annotated[str, PROSE_CHARS]
 
 
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+NOT_BLANK = AfterValidator(_not_blank)
+
+
 # An idempotency key: 1-255 printable ASCII characters (a longer one could not be stored in a key).
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
 

@@ -10,7 +10,16 @@ from typing import Annotated, Any
 
 from pydantic import Field, StrictInt, StringConstraints, field_validator
 
-from vbwd.api.schemas.common import IDEMPOTENCY_KEY_PATTERN, LINE_CHARS, Line, Prose, Strict, View, checked_key
+from vbwd.api.schemas.common import (
+    IDEMPOTENCY_KEY_PATTERN,
+    LINE_CHARS,
+    NOT_BLANK,
+    Line,
+    Prose,
+    Strict,
+    View,
+    checked_key,
+)
 from vbwd.domain.enums import LedgerType
 from vbwd.domain.errors import ValidationFailed
 from vbwd.domain.ids import parse_uuid
@@ -54,7 +63,7 @@ class RefundRequest(Strict):
 
 class GrantRequest(Strict):
     amount: StrictInt = Field(ge=-MAX_TOKENS, le=MAX_TOKENS)
-    reason: Prose = Field(min_length=1, max_length=500)
+    reason: Annotated[Prose, NOT_BLANK] = Field(min_length=1, max_length=500)
     idempotency_key: IdempotencyKey
 
     @field_validator("amount")
@@ -62,13 +71,6 @@ class GrantRequest(Strict):
     def _non_zero(cls, value: int) -> int:
         if value == 0:
             raise ValueError("must not be zero")
-        return value
-
-    @field_validator("reason")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
         return value
 
 
