@@ -157,6 +157,7 @@ class Floor:
                             "refund_count": {"N": "0"},
                             "refunded": {"N": "0"},
                             "request_hash": {"S": f"consume:{AMOUNT}"},
+                            "metered_by": {"S": "user"},
                             "type": {"S": "usage"},
                         },
                         "ConditionExpression": "attribute_not_exists(#k)",

@@ -10,7 +10,7 @@ import pytest
 from pydantic import BaseModel
 
 from local.runner import LambdaContext
-from vbwd.api import http
+from vbwd.api import bodies, http
 from vbwd.domain.errors import MalformedRequest
 
 app = http.resolver()
@@ -92,7 +92,7 @@ def test_what_is_not_strict_utf8_json_is_400(body: str | bytes) -> None:
 def test_a_body_flagged_base64_that_is_not_base64_is_400() -> None:
     event = {"headers": {}, "body": "{}!", "isBase64Encoded": True}
     with pytest.raises(MalformedRequest):
-        http.screen(event)
+        bodies.screen(event)
 
 
 @pytest.mark.parametrize("body", ['[{"name": "a"}]', '"a"', "null", "1", "[]"])
