@@ -114,7 +114,14 @@ def test_a_route_without_a_body_does_not_ignore_a_malformed_one() -> None:
 def test_a_number_a_double_would_change_is_422(body: str) -> None:
     status, payload = call(body)
     assert status == 422
-    assert payload["error"]["details"][0]["type"] == "float_precision"
+    assert [(d["field"], d["type"]) for d in payload["error"]["details"]] == [("name", "float_precision")]
+
+
+def test_every_imprecise_number_is_named_by_its_path() -> None:
+    body = '{"price": 5.0000000000000001, "items": [1.5, {"x": 0.10000000000000000001}]}'
+    status, payload = call(body, path="/items/touch")
+    assert status == 422
+    assert [d["field"] for d in payload["error"]["details"]] == ["price", "items.1.x"]
 
 
 @pytest.mark.parametrize("number", ["5.1", "0.1", "1e2", "2.5E-3", "-0.0", "123456.789"])

@@ -32,7 +32,7 @@ def refused_fields(model: type[BaseModel], data: dict[str, Any]) -> set[str]:
     return {str(error["loc"][0]) for error in caught.value.errors()}
 
 
-@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x85"])
+@pytest.mark.parametrize("char", ["\x00", "\x07", "\x1b", "\x7f", "\x85", "\u200b", "\u202e", "\ufeff", "\u2066"])
 @pytest.mark.parametrize(("model", "body", "field", "_"), CASES)
 def test_control_characters_are_refused(
     model: type[BaseModel], body: dict[str, Any], field: str, _: bool, char: str
@@ -50,6 +50,23 @@ def test_line_breaks_only_in_prose(model: type[BaseModel], body: dict[str, Any],
         assert getattr(model.model_validate({**body, field: value}), field) == value
     else:
         assert field in refused_fields(model, {**body, field: value})
+
+
+@pytest.mark.parametrize("char", ["\x85", "\x0b", "\x0c", "\u2028"])
+@pytest.mark.parametrize(("model", "body", "field", "_"), CASES)
+def test_a_control_character_at_the_edge_is_refused_not_trimmed(
+    model: type[BaseModel], body: dict[str, Any], field: str, _: bool, char: str
+) -> None:
+    value = body[field]
+    if field == "description" or field == "reason":
+        return  # prose: line breaks are text there (\x0b, \x0c and \x85 are not, and are covered above)
+    assert refused_fields(model, {**body, field: f"{value}{char}"}) == {field}
+    assert refused_fields(model, {**body, field: f"{char}{value}"}) == {field}
+
+
+def test_joiners_scripts_and_emoji_need_are_allowed() -> None:
+    family = "Family \U0001f468\u200d\U0001f469\u200d\U0001f467 plan"
+    assert TarifPlanCreate.model_validate({"name": family, "price": "1.00", "billing_period": "monthly"}).name == family
 
 
 def test_metadata_keys_are_lines() -> None:

@@ -32,6 +32,32 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not JSON")
 
 
+def _imprecise(text: str) -> list[dict[str, str]]:
+    """Name every number a double would change (the error path only: the text is parsed again)."""
+    try:
+        value = json.loads(text, parse_float=Decimal, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        raise MalformedRequest() from None
+    found: list[str] = []
+
+    def walk(node: Any, path: tuple[str, ...]) -> None:
+        if isinstance(node, Decimal) and Decimal(repr(float(node))) != node:
+            found.append(".".join(path))
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                walk(item, (*path, str(key)))
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, (*path, str(index)))
+
+    try:
+        walk(value, ())
+    except RecursionError:
+        found = []
+    message = "has more digits than a double keeps; send it as a string"
+    return [{**_body_problem(message, "float_precision"), "field": field} for field in found or ["body"]]
+
+
 def _body_problem(message: str, kind: str) -> dict[str, str]:
     return {"field": "body", "location": "body", "message": message, "type": kind}
 
@@ -66,13 +92,7 @@ def screen(event: dict[str, Any]) -> dict[str, Any]:
     except (ValueError, RecursionError):  # binascii.Error, UnicodeDecodeError and JSONDecodeError included
         raise MalformedRequest() from None
     except _Imprecise:
-        raise ValidationFailed(
-            details=[
-                _body_problem(
-                    "holds a number with more digits than a double keeps; send it as a string", "float_precision"
-                )
-            ]
-        ) from None
+        raise ValidationFailed(details=_imprecise(text)) from None
     if not isinstance(value, dict):
         raise ValidationFailed(details=[_body_problem("must be a JSON object", "model_type")])
     return {**event, "headers": {**headers, "content-type": "application/json"}}

@@ -15,7 +15,7 @@ _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f-\x9f]+@[^@\s\x00-\x1f\x7f-\x9f]+\.[^@\
 
 
 class Credentials(Strict):
-    email: str = Field(max_length=254)
+    email: Line = Field(max_length=254)
     password: Annotated[Line, NOT_BLANK] = Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)
 
     @field_validator("email")

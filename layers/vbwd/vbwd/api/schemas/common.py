@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict
 
 from vbwd.domain.errors import ValidationFailed
 
@@ -27,21 +27,31 @@ class HealthResponse(View):
     version: str
 
 
-def _without(control: str, message: str) -> AfterValidator:
+def _without(control: str, message: str) -> BeforeValidator:
+    """Checked on the value as sent, before any stripping: a control character at the edge of a name is
+    refused, not silently trimmed."""
     found = re.compile(control).search
 
-    def check(value: str) -> str:
-        if found(value):
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and found(value):
             raise ValueError(message)
         return value
 
-    return AfterValidator(check)
+    return BeforeValidator(check)
 
 
-# Text people read. A line has no control characters (C0, DEL, C1); prose may hold tabs and line breaks.
-# (Put these after any StringConstraints in an Annotated: constraints do not reach through a validator.)
-LINE_CHARS = _without(r"[\x00-\x1f\x7f-\x9f]", "must not contain control characters")
-PROSE_CHARS = _without(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", "must not contain control characters")
+# Characters that change how text displays without showing: zero-width space, direction marks and
+# overrides, word joiners, the byte-order mark ("adm\u200bin" must not pass for "admin"). Joiners that
+# scripts and emoji need (U+200C, U+200D) stay allowed.
+_INVISIBLE = "\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+# Text people read. A line has no control characters (C0, DEL, C1), line or paragraph separators, or
+# invisible formatting; prose may also hold tabs and line breaks.
+LINE_CHARS = _without(
+    f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{_INVISIBLE}]", "must not contain control or invisible characters"
+)
+PROSE_CHARS = _without(
+    f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_INVISIBLE}]", "must not contain control or invisible characters"
+)
 Line = Annotated[str, LINE_CHARS]
 Prose = Annotated[str, PROSE_CHARS]
 

@@ -37,6 +37,14 @@ class ManualPaymentRequest(Strict):
             raise ValueError("stripe payments arrive through the Stripe webhook")
         return value
 
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _a_number(cls, value: Any) -> Any:
+        """One clear error for a boolean, null, list or object (not one per member of the union)."""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise ValueError('must be a decimal string such as "5.00", or a number')
+        return value
+
     @field_validator("amount")
     @classmethod
     def _decimal(cls, value: str | int | float, info: ValidationInfo) -> str | int | float:
