@@ -188,6 +188,9 @@ def test_refunds_never_exceed_the_usage(client: Client, funded: dict[str, Any]) 
     assert beyond.status == 409 and beyond.json()["error"]["code"] == "refund_exceeds_usage"
     rest = client.post(REFUND, {"transaction_id": usage["id"]}, token=funded["access_token"])
     assert rest.status == 200 and rest.json()["transaction"]["amount"] == 20
+    again = client.post(REFUND, {"transaction_id": usage["id"]}, token=funded["access_token"])  # nothing left
+    assert again.status == 200 and again.json()["transaction"]["id"] == rest.json()["transaction"]["id"]
+    assert ("idempotent-replayed", "true") in again.headers
     more = client.post(REFUND, {"transaction_id": usage["id"], "amount": 1}, token=funded["access_token"])
     assert more.status == 409 and more.json()["error"]["code"] == "refund_exceeds_usage"
     assert ledger_matches_wallet(funded["user"]["id"]) == (100, 100)

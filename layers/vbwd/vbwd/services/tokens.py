@@ -273,6 +273,12 @@ def _refund_request(usage_id: str, amount: int | None) -> str:
     return f"refund:{usage_id}:{amount}"
 
 
+def _refund_replayed(original: LedgerEntry, request: str, wallet: Wallet) -> Outcome:
+    if original.request_hash != request:
+        raise Conflict("This idempotency key was already used for a different refund.", code="idempotency_key_reused")
+    return Outcome(entries=(original,), wallet=wallet, replayed=True)
+
+
 def refund_usage(
     user_id: str,
     transaction_id: str,
@@ -283,18 +289,13 @@ def refund_usage(
 ) -> Outcome:
     """Credit back (part of) a usage. The total refunded never exceeds the usage (409 beyond it).
 
-    A replay returns the original refund even after the usage is fully refunded. Without an idempotency
+    The key is a condition of the ledger put, never checked by a read first. A replay returns the original
+    refund, even after the usage is fully refunded (only then is the stored refund read). Without an idempotency
     key the request is its own key: the same refund (usage and amount) is made once, so a retried request
     never credits twice; two equal partial refunds need two keys. A user may refund only what it metered
     with its own token: usage a service metered (an API key) is refunded by a service or not at all."""
     key = idempotency_key or f"auto:{'all' if amount is None else amount}"
-    replayed = store.get_entry(user_id, _refund_entry_key(transaction_id, key))
-    if replayed is not None:  # the write itself is still conditioned on the key: this only answers early
-        if replayed.request_hash != _refund_request(transaction_id, amount):
-            raise Conflict(
-                "This idempotency key was already used for a different refund.", code="idempotency_key_reused"
-            )
-        return Outcome(entries=(replayed,), wallet=balance(user_id), replayed=True)
+    request = _refund_request(transaction_id, amount)
     for _ in range(MAX_ATTEMPTS):
         usage = store.find_entry(user_id, transaction_id)
         if usage is None:
@@ -306,22 +307,28 @@ def refund_usage(
         remaining = -usage.amount - usage.refunded
         wanted = remaining if amount is None else amount
         if wanted <= 0 or wanted > remaining:
-            raise Conflict(f"Only {remaining} tokens of this usage can still be refunded.", code="refund_exceeds_usage")
+            # nothing to write: this may be a replay of the refund that took what is left
+            stored = store.get_entry(user_id, _refund_entry_key(usage.id, key))
+            if stored is None:
+                raise Conflict(
+                    f"Only {remaining} tokens of this usage can still be refunded.", code="refund_exceeds_usage"
+                )
+            return _refund_replayed(stored, request, balance(user_id))
         credit = Credit(
             entry_key=_refund_entry_key(usage.id, key),
             amount=wanted,
             type=LedgerType.REFUND,
             reference_id=usage.id,
             description=f"Refund of {usage.description or 'usage'}",
-            request_hash=_refund_request(usage.id, amount),
+            request_hash=request,
         )
         stage_mark = functools.partial(store.stage_refund_mark, usage=usage, amount=wanted)
         try:
             return move(user_id, [credit], stage_more=stage_mark)
         except TransactionCancelled as exc:
-            if exc.failed(store.entry_label(credit.entry_key)):
-                original = _replayed(exc, credit, wanted, "refund")
-                return Outcome(entries=(original,), wallet=_current_balance(exc, user_id), replayed=True)
+            reason = exc.failed(store.entry_label(credit.entry_key))
+            if reason is not None and reason.item is not None:  # the key is taken: a replay
+                return _refund_replayed(store.entry_from(reason.item), request, _current_balance(exc, user_id))
             if exc.failed(store.usage_mark_label(usage)):
                 continue  # refunded concurrently: re-read the usage and re-check what is left
             raise
